@@ -1,0 +1,148 @@
+# dmfilemap: one supervisor keeping dm-stats file maps right.
+#   make            build into build/
+#   make check      install what the tests need, then run every test
+#   make demo       boot a User-Mode Linux kernel and show the whole story
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX  ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR  ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DESTDIR ?=
+B       ?= build
+
+CC      ?= cc
+WERROR  ?= 0
+CFLAGS  ?= -O2 -g
+XCFLAGS  = -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral \
+	   -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
+	   -Iinclude -Iprotocol -Idaemon -Iclient -I$(B)
+ifeq ($(WERROR),1)
+XCFLAGS += -Werror
+endif
+SAN     ?=
+ifneq ($(SAN),)
+XCFLAGS += -fsanitize=$(SAN) -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+LDSAN    = -fsanitize=$(SAN)
+endif
+
+PROTO_SRC  = protocol/peer.c protocol/varlink.c
+DAEMON_SRC = daemon/server.c daemon/control.c daemon/connection.c \
+	     daemon/methods.c daemon/monitor.c daemon/follow.c daemon/group.c \
+	     daemon/device.c daemon/notify.c daemon/holders.c daemon/filemap.c \
+	     daemon/auxdata.c daemon/log.c $(PROTO_SRC)
+CLIENT_SRC = client/events.c protocol/client.c $(PROTO_SRC)
+CTL_SRC    = client/dmfilemapctl.c $(CLIENT_SRC)
+SHIM_SRC   = client/dmfilemapd.c $(CLIENT_SRC)
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+PROGS = $(B)/dmfilemap-supervisord $(B)/dmfilemapctl $(B)/dmfilemapd
+UNIT_TESTS = $(B)/test_auxdata $(B)/test_filemap $(B)/test_varlink $(B)/test_peer
+
+all: $(PROGS)
+
+# The install prefix is compiled in (the shim starts the supervisor from
+# SBINDIR); the header is rewritten only when it changes.
+$(B)/config.h: FORCE
+	@mkdir -p $(B)
+	@printf '#define DMF_SBINDIR "%s"\n' '$(SBINDIR)' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+# The interface description served by GetInterfaceDescription.
+$(B)/idl.c: protocol/io.dmfilemap.Supervisor.varlink
+	@mkdir -p $(B)
+	{ echo '/* generated from $< */'; \
+	  echo 'const char *const dmf_interface_description ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@
+
+$(B)/obj/%.o: %.c $(B)/config.h
+	@mkdir -p $(dir $@)
+	$(CC) $(XCFLAGS) $(CFLAGS) -include $(B)/config.h -MMD -MP -c $< -o $@
+
+$(B)/obj/idl.o: $(B)/idl.c
+	@mkdir -p $(dir $@)
+	$(CC) $(XCFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/dmfilemap-supervisord: $(call obj,$(DAEMON_SRC)) $(B)/obj/idl.o
+	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -ldevmapper -lev -lcjson -lm
+
+$(B)/dmfilemapctl: $(call obj,$(CTL_SRC))
+	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcjson -lm
+
+$(B)/dmfilemapd: $(call obj,$(SHIM_SRC))
+	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcjson -lm
+
+$(B)/test_auxdata: $(call obj,tests/unit/test_auxdata.c daemon/auxdata.c)
+	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka
+$(B)/test_filemap: $(call obj,tests/unit/test_filemap.c daemon/filemap.c)
+	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka
+$(B)/test_varlink: $(call obj,tests/unit/test_varlink.c protocol/varlink.c)
+	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka -lcjson -lm
+$(B)/test_peer: $(call obj,tests/unit/test_peer.c protocol/peer.c)
+	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+
+# ---- tests -------------------------------------------------------------
+deps:
+	@tests/deps.sh
+
+unit: $(UNIT_TESTS)
+	@tests/run-unit.sh $(UNIT_TESTS)
+
+check: deps
+	$(MAKE) WERROR=1 all $(UNIT_TESTS)
+	tests/run-unit.sh $(UNIT_TESTS)
+	$(MAKE) B=build/san SAN=address,undefined WERROR=1 all \
+		$(patsubst $(B)/%,build/san/%,$(UNIT_TESTS))
+	tests/run-unit.sh $(patsubst $(B)/%,build/san/%,$(UNIT_TESTS))
+	tests/host/run.sh --build build/san
+	tests/host/run.sh --build build --valgrind
+	$(MAKE) lint
+	tests/kernel/uml-run --fs ext4 --fs xfs --build build
+	@echo "make check: all passed"
+
+lint:
+	@cd man && for p in *.[78]; do \
+		out=$$(mandoc -Tlint -Wwarning $$p 2>&1); \
+		if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; done
+	@echo "man pages: mandoc -Tlint clean"
+
+demo: all deps
+	tests/kernel/demo.sh --build $(B)
+
+bench: all deps
+	bench/run.sh --build $(B)
+
+# ---- install -----------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(DATADIR)/bash-completion/completions
+	install -m 755 $(PROGS) $(DESTDIR)$(SBINDIR)/
+	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
+	install -m 644 contrib/systemd/dmfilemap-supervisord.socket \
+		$(DESTDIR)$(UNITDIR)/
+	sed 's|@SBINDIR@|$(SBINDIR)|g' \
+		contrib/systemd/dmfilemap-supervisord.service.in \
+		> $(DESTDIR)$(UNITDIR)/dmfilemap-supervisord.service
+	install -m 644 contrib/bash-completion/dmfilemapctl \
+		$(DESTDIR)$(DATADIR)/bash-completion/completions/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,dmfilemap-supervisord dmfilemapctl dmfilemapd)
+	rm -f $(DESTDIR)$(MANDIR)/man8/dmfilemap-supervisord.8 \
+		$(DESTDIR)$(MANDIR)/man8/dmfilemapctl.8 \
+		$(DESTDIR)$(MANDIR)/man8/dmfilemapd.8 \
+		$(DESTDIR)$(MANDIR)/man7/dmfilemap-protocol.7
+	rm -f $(DESTDIR)$(UNITDIR)/dmfilemap-supervisord.socket \
+		$(DESTDIR)$(UNITDIR)/dmfilemap-supervisord.service \
+		$(DESTDIR)$(DATADIR)/bash-completion/completions/dmfilemapctl
+
+clean:
+	rm -rf build
+
+.PHONY: all deps unit check lint demo bench install uninstall clean FORCE

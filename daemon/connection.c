@@ -1,0 +1,179 @@
+/* connection.c: one client of the control socket: its buffers, timers,
+ * credentials and subscriptions; freed from the loop, never in a callback. */
+#include "connection.h"
+#include "methods.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct conn_list conns = LIST_HEAD_INITIALIZER(conns);
+size_t nconns;
+static struct conn_list dead = LIST_HEAD_INITIALIZER(dead);
+
+#define CONN_OF(w, field) \
+	((struct conn *)((char *)(w) - offsetof(struct conn, field)))
+
+void conn_close(struct ev_loop *loop, struct conn *c, const char *why)
+{
+	if (c->dead)
+		return;
+	if (why)
+		log_info("client pid %d uid %u: disconnected: %s", (int)c->pid,
+			 (unsigned)c->uid, why);
+	c->dead = true;
+	ev_io_stop(loop, &c->rio);
+	ev_io_stop(loop, &c->wio);
+	ev_timer_stop(loop, &c->idle);
+	peer_close(&c->peer);
+	LIST_REMOVE(c, entry);
+	nconns--;
+	LIST_INSERT_HEAD(&dead, c, entry);
+}
+
+void conn_reap(void)
+{
+	struct conn *c;
+
+	while ((c = LIST_FIRST(&dead))) {
+		LIST_REMOVE(c, entry);
+		free(c);
+	}
+}
+
+static void flush(struct ev_loop *loop, struct conn *c)
+{
+	int r = peer_flush(&c->peer);
+
+	if (r < 0) {
+		conn_close(loop, c, strerror(errno));
+		return;
+	}
+	if (r == 0) {
+		ev_io_start(loop, &c->wio);
+		return;
+	}
+	ev_io_stop(loop, &c->wio);
+	if (c->closing)
+		conn_close(loop, c, NULL);
+}
+
+void conn_send(struct ev_loop *loop, struct conn *c, char *msg)
+{
+	if (c->dead) {
+		free(msg);
+		return;
+	}
+	if (!msg) {
+		conn_close(loop, c, "out of memory");
+		return;
+	}
+	if (peer_queue(&c->peer, msg, -1) < 0) {
+		free(msg);
+		conn_close(loop, c, "not reading its replies");
+		return;
+	}
+	free(msg);
+	if (!ev_is_active(&c->wio))
+		flush(loop, c);
+}
+
+static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)revents;
+	flush(loop, CONN_OF(w, wio));
+}
+
+static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)revents;
+	conn_close(loop, CONN_OF(w, idle), "message left half-sent");
+}
+
+/* Messages handled per wake-up, so one client cannot starve the rest. */
+#define CONN_BATCH 64
+
+/* Handle the complete messages received. Returns true if some remain. */
+static bool process(struct ev_loop *loop, struct conn *c, int batch)
+{
+	for (int i = 0; i < batch; i++) {
+		int fds[DMF_FDS_MAX], nfds, r;
+		char *msg;
+
+		if (c->dead)
+			return false;
+		r = peer_next(&c->peer, &msg, fds, &nfds);
+		if (r < 0) {
+			conn_close(loop, c, errno == EMSGSIZE
+						    ? "message over the size limit"
+						    : strerror(errno));
+			return false;
+		}
+		if (r == 0)
+			return false;
+		dispatch(loop, c, msg, fds, nfds);
+		free(msg);
+	}
+	return !c->dead;
+}
+
+static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct conn *c = CONN_OF(w, rio);
+	ssize_t n;
+
+	(void)revents;
+	n = peer_fill(&c->peer);
+	if (n < 0 && errno != EAGAIN && errno != EINTR) {
+		conn_close(loop, c, strerror(errno));
+		return;
+	}
+	if (n == 0) { /* the client is done sending: answer, then close */
+		ev_io_stop(loop, &c->rio);
+		ev_timer_stop(loop, &c->idle);
+		c->eof = true;
+		process(loop, c, INT32_MAX);
+		conn_finish_if_done(loop, c);
+		return;
+	}
+	if (process(loop, c, CONN_BATCH))
+		ev_feed_event(loop, &c->rio, EV_READ); /* more after others */
+	if (c->dead)
+		return;
+	if (peer_partial(&c->peer))
+		ev_timer_again(loop, &c->idle);
+	else
+		ev_timer_stop(loop, &c->idle);
+}
+
+void conn_finish_if_done(struct ev_loop *loop, struct conn *c)
+{
+	if (c->dead || !c->eof || c->watch_all || c->watch_id)
+		return;
+	c->closing = true;
+	if (!peer_pending(&c->peer))
+		conn_close(loop, c, NULL);
+}
+
+struct conn *conn_new(struct ev_loop *loop, int fd)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	peer_init(&c->peer, fd, DMF_MSG_MAX);
+	if (peer_cred(fd, &c->uid, &c->pid) < 0) {
+		log_warn("SO_PEERCRED");
+		free(c);
+		return NULL;
+	}
+	ev_io_init(&c->rio, read_cb, fd, EV_READ);
+	ev_io_init(&c->wio, write_cb, fd, EV_WRITE);
+	ev_init(&c->idle, idle_cb);
+	c->idle.repeat = DMF_IDLE_TIMEOUT;
+	ev_io_start(loop, &c->rio);
+	LIST_INSERT_HEAD(&conns, c, entry);
+	nconns++;
+	return c;
+}

@@ -1,0 +1,252 @@
+/* group.c: a dm-stats region group on one device: read from the shared
+ * region list, created from extents, changed by a plan without half-builds. */
+#define _GNU_SOURCE
+#include "group.h"
+#include "device.h"
+#include "log.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROGRAM_ID_DEFAULT "dmstats"
+
+int group_read(const struct device *d, uint64_t id, struct group_view *v)
+{
+	const struct aux_region *leader;
+	int r;
+
+	memset(v, 0, sizeof(*v));
+	v->id = id;
+	if (!d->list_valid || !(leader = aux_list_find(&d->list, id)))
+		return 0;
+	r = aux_group_parse(leader->aux_data, &v->desc);
+	if (r <= 0)
+		return 0;
+	/* the descriptor must sit in the group's lowest member */
+	if (v->desc.members[0] != id) {
+		aux_group_free(&v->desc);
+		return 0;
+	}
+	v->members = malloc(v->desc.n * sizeof(*v->members));
+	v->program_id = strdup(leader->program_id);
+	v->histogram = leader->histogram ? strdup(leader->histogram) : NULL;
+	if (!v->members || !v->program_id ||
+	    (leader->histogram && !v->histogram)) {
+		group_view_free(v);
+		return -1;
+	}
+	v->precise = leader->precise;
+	for (size_t i = 0; i < v->desc.n; i++) {
+		const struct aux_region *r2 =
+			aux_list_find(&d->list, v->desc.members[i]);
+		if (!r2) {
+			v->missing++;
+			continue;
+		}
+		v->members[v->n].id = r2->id;
+		v->members[v->n].start = r2->start;
+		v->members[v->n++].len = r2->len;
+	}
+	return 1;
+}
+
+void group_view_free(struct group_view *v)
+{
+	aux_group_free(&v->desc);
+	free(v->members);
+	free(v->program_id);
+	free(v->histogram);
+	memset(v, 0, sizeof(*v));
+}
+
+/* Record a region we created in the device's list, so that the list
+ * stays right without another @stats_list. */
+static void list_add(struct device *d, uint64_t id, uint64_t start,
+		     uint64_t len, const struct region_args *a)
+{
+	struct aux_region r = { .id = id, .start = start, .len = len,
+				.step = len, .precise = a->precise };
+
+	r.program_id = strdup(a->program_id ? a->program_id : "");
+	r.aux_data = strdup("");
+	r.histogram = a->histogram ? strdup(a->histogram) : NULL;
+	if (!r.program_id || !r.aux_data || (a->histogram && !r.histogram) ||
+	    aux_list_insert(&d->list, &r)) {
+		aux_region_free(&r);
+		d->list_valid = false; /* relist at the next pass */
+	}
+}
+
+static void list_set_aux(struct device *d, uint64_t id, const char *aux)
+{
+	struct aux_region *r = aux_list_find(&d->list, id);
+	char *s;
+
+	if (!r)
+		return;
+	if (!(s = strdup(aux))) {
+		d->list_valid = false;
+		return;
+	}
+	free(r->aux_data);
+	r->aux_data = s;
+}
+
+static void delete_regions(struct device *d, const uint64_t *ids, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = device_delete_region(d, ids[i]);
+		if (r < 0)
+			log_warnx("device %s: cannot delete region %" PRIu64
+				  ": %s", d->name, ids[i], strerror(-r));
+		aux_list_remove(&d->list, ids[i]);
+	}
+}
+
+/* Create one region per extent; on failure delete those created. */
+static int create_regions(struct device *d, const struct extent *e, size_t n,
+			  const struct region_args *a, uint64_t *ids,
+			  char *why, size_t whylen)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = device_create_region(d, e[i].start, e[i].len, a,
+					     &ids[i]);
+		if (r < 0) {
+			snprintf(why, whylen,
+				 "cannot create region %" PRIu64 "+%" PRIu64
+				 " on %s: %s", e[i].start, e[i].len, d->name,
+				 strerror(-r));
+			delete_regions(d, ids, i);
+			return r;
+		}
+		list_add(d, ids[i], e[i].start, e[i].len, a);
+	}
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Write DESC (with MEMBERS, sorted) into its leader, MEMBERS[0]. */
+static int write_descriptor(struct device *d, const struct aux_group *desc,
+			    uint64_t *members, size_t n, char *why,
+			    size_t whylen)
+{
+	struct aux_group g = *desc;
+	char *text;
+	int r;
+
+	g.members = members;
+	g.n = n;
+	if (!(text = aux_group_format(&g))) {
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	r = device_set_aux(d, members[0], text);
+	if (r < 0)
+		snprintf(why, whylen,
+			 "cannot write group descriptor to region %" PRIu64
+			 " on %s: %s", members[0], d->name, strerror(-r));
+	else
+		list_set_aux(d, members[0], text);
+	free(text);
+	return r;
+}
+
+int group_create(struct device *d, const struct extent_list *e,
+		 const char *alias, bool precise, const char *histogram,
+		 uint64_t *group_id, char *why, size_t whylen)
+{
+	struct region_args a = { PROGRAM_ID_DEFAULT, "", precise, histogram };
+	struct aux_group desc = { .alias = (char *)(alias ? alias : ""),
+				  .user_aux = (char *)"",
+				  .prefix = (char *)"" };
+	uint64_t *ids = calloc(e->n ? e->n : 1, sizeof(*ids));
+	int r;
+
+	if (!ids) {
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	if ((r = create_regions(d, e->v, e->n, &a, ids, why, whylen)) == 0) {
+		qsort(ids, e->n, sizeof(*ids), cmp_u64);
+		r = write_descriptor(d, &desc, ids, e->n, why, whylen);
+		if (r < 0)
+			delete_regions(d, ids, e->n);
+		else
+			*group_id = ids[0];
+	}
+	free(ids);
+	return r;
+}
+
+static bool contains(const uint64_t *v, size_t n, uint64_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == id)
+			return true;
+	return false;
+}
+
+int group_apply(struct device *d, const struct group_view *v,
+		const struct plan *p, uint64_t *new_id, char *why,
+		size_t whylen)
+{
+	struct region_args a = { v->program_id, "", v->precise, v->histogram };
+	size_t n = p->nkeep + p->ncreate;
+	uint64_t *ids = calloc(n ? n : 1, sizeof(*ids));
+	int r;
+
+	if (!ids) {
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	r = create_regions(d, p->create, p->ncreate, &a, ids + p->nkeep, why,
+			   whylen);
+	if (r < 0)
+		goto out;
+	memcpy(ids, p->keep, p->nkeep * sizeof(*ids));
+	qsort(ids, n, sizeof(*ids), cmp_u64);
+	r = write_descriptor(d, &v->desc, ids, n, why, whylen);
+	if (r < 0) {
+		for (size_t i = 0; i < n; i++) /* only what we created */
+			if (!contains(p->keep, p->nkeep, ids[i]))
+				delete_regions(d, &ids[i], 1);
+		goto out;
+	}
+	/* the old leader, if it stays as a plain member, drops the tag */
+	if (ids[0] != v->id && !contains(p->remove, p->nremove, v->id)) {
+		int r2 = device_set_aux(d, v->id, v->desc.prefix);
+		if (r2 < 0)
+			log_warnx("device %s: cannot clear old descriptor of "
+				  "region %" PRIu64 ": %s", d->name, v->id,
+				  strerror(-r2));
+		else
+			list_set_aux(d, v->id, v->desc.prefix);
+	}
+	delete_regions(d, p->remove, p->nremove);
+	*new_id = ids[0];
+out:
+	free(ids);
+	return r;
+}
+
+int group_delete(struct device *d, const struct group_view *v)
+{
+	int first = 0;
+
+	for (size_t i = 0; i < v->n; i++) {
+		int r = device_delete_region(d, v->members[i].id);
+		if (r < 0 && !first)
+			first = r;
+		aux_list_remove(&d->list, v->members[i].id);
+	}
+	return first;
+}

@@ -1,0 +1,50 @@
+/* group.h: a dm-stats region group on one device: read from the shared
+ * region list, created from extents, changed by a plan without half-builds. */
+#ifndef DMF_GROUP_H
+#define DMF_GROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auxdata.h"
+#include "filemap.h"
+
+struct device;
+
+struct group_view {
+	uint64_t id;
+	struct aux_group desc;    /* the leader's descriptor */
+	struct member *members;   /* members present in the list */
+	size_t n;
+	size_t missing;           /* listed members the kernel no longer has */
+	char *program_id;         /* the leader's: new regions get the same */
+	bool precise;
+	char *histogram;
+};
+
+/* Read group ID from D's list. Returns 1, 0 if there is no such group
+ * (no region ID, or it carries no valid descriptor leading the group), or
+ * -1 on allocation failure. */
+int group_read(const struct device *d, uint64_t id, struct group_view *v);
+void group_view_free(struct group_view *v);
+
+/* Create a group for the extents E. On failure nothing is left behind;
+ * WHY says what failed. Returns 0 or -errno. */
+int group_create(struct device *d, const struct extent_list *e,
+		 const char *alias, bool precise, const char *histogram,
+		 uint64_t *group_id, char *why, size_t whylen);
+
+/* Apply plan P to group V: regions are created first, then the group
+ * descriptor is switched to the new member list in one message, then
+ * dropped regions are deleted. If a create or the switch fails, the
+ * regions created are deleted again and the group is as before. *NEW_ID
+ * is the group id afterwards (the lowest member). Returns 0 or -errno. */
+int group_apply(struct device *d, const struct group_view *v,
+		const struct plan *p, uint64_t *new_id, char *why,
+		size_t whylen);
+
+/* Delete every region of group V. Returns 0 or the first -errno. */
+int group_delete(struct device *d, const struct group_view *v);
+
+#endif

@@ -1,0 +1,12 @@
+/* holders.h: whether any other process holds a file open, by a scan of
+ * /proc/PID/fd (used only for unlinked follow-inode files, on close). */
+#ifndef DMF_HOLDERS_H
+#define DMF_HOLDERS_H
+
+#include <sys/types.h>
+
+/* 1 if a process other than us has DEV/INO open, 0 if none, -1 on error
+ * (errno set). */
+int holders_other(dev_t dev, ino_t ino);
+
+#endif

@@ -1,0 +1,509 @@
+/* monitor.c: one file kept matched by one dm-stats group: registration,
+ * reconciling the group with the file's extents, following the file. */
+#define _GNU_SOURCE
+#include "monitor.h"
+#include "dmfilemap.h"
+#include "control.h"
+#include "device.h"
+#include "group.h"
+#include "log.h"
+#include "notify.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#define BTRFS_MAGIC 0x9123683EU
+#define FILE_MASK (IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVE_SELF)
+#define DIR_MASK                                                              \
+	(IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |                \
+	 IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+
+struct monitor_list monitors = TAILQ_HEAD_INITIALIZER(monitors);
+size_t nmonitors;
+static struct monitor_list dead = TAILQ_HEAD_INITIALIZER(dead);
+static uint64_t next_id = 1;
+
+static void set_err(struct monitor_err *e, const char *name, const char *fmt,
+		    ...) __attribute__((format(printf, 3, 4)));
+static void set_err(struct monitor_err *e, const char *name, const char *fmt,
+		    ...)
+{
+	va_list ap;
+
+	e->name = name;
+	va_start(ap, fmt);
+	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	va_end(ap);
+}
+
+const char *monitor_mode_name(enum monitor_mode mode)
+{
+	return mode == MODE_PATH ? "path" : "inode";
+}
+
+const char *monitor_state_name(enum monitor_state s)
+{
+	static const char *const names[] = { "active", "unlinked", "missing",
+					     "ended" };
+	return names[s];
+}
+
+struct monitor *monitor_find_id(uint64_t id)
+{
+	struct monitor *m;
+
+	TAILQ_FOREACH(m, &monitors, entry)
+		if (m->id == id)
+			return m;
+	return NULL;
+}
+
+struct monitor *monitor_find_path(const char *path)
+{
+	struct monitor *m;
+
+	TAILQ_FOREACH(m, &monitors, entry)
+		if (!strcmp(m->path, path))
+			return m;
+	return NULL;
+}
+
+static struct monitor *find_group(const struct device *d, uint64_t group_id)
+{
+	struct monitor *m;
+
+	TAILQ_FOREACH(m, &d->monitors, dev_entry)
+		if (m->group_id == group_id)
+			return m;
+	return NULL;
+}
+
+/* The fd must be a regular file, PATH must name it, and it must live on a
+ * filesystem whose extents are device offsets. */
+static int check_file(const struct monitor_req *req, struct stat *st,
+		      struct monitor_err *err)
+{
+	const char *p = req->path;
+	struct statfs sfs;
+	struct stat pst;
+
+	if (p[0] != '/') {
+		set_err(err, DMF_ERR("BadFile"),
+			"cannot monitor %s: path is not absolute", p);
+		return -1;
+	}
+	if (fstat(req->fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		set_err(err, DMF_ERR("BadFile"),
+			"cannot monitor %s: the descriptor passed is not a "
+			"regular file", p);
+		return -1;
+	}
+	if (stat(p, &pst) < 0) {
+		set_err(err, DMF_ERR("BadFile"), "cannot monitor %s: %s", p,
+			strerror(errno));
+		return -1;
+	}
+	if (pst.st_dev != st->st_dev || pst.st_ino != st->st_ino) {
+		set_err(err, DMF_ERR("BadFile"),
+			"cannot monitor %s: the path does not name the file "
+			"passed", p);
+		return -1;
+	}
+	if (fstatfs(req->fd, &sfs) == 0 && (uint32_t)sfs.f_type == BTRFS_MAGIC) {
+		set_err(err, DMF_ERR("UnsupportedFilesystem"),
+			"cannot monitor %s: on btrfs, whose extents are not "
+			"device offsets", p);
+		return -1;
+	}
+	return 0;
+}
+
+/* Re-read the extents if the file may have changed (or FORCE). Returns 0,
+ * or -errno. */
+static int read_extents(struct monitor *m, bool force)
+{
+	struct extent_list e;
+	struct stat st;
+	int r;
+
+	if (fstat(m->fd, &st) < 0)
+		return -errno;
+	if (!force && st.st_blocks == m->st_blocks && st.st_size == m->st_size)
+		return 0;
+	if ((r = filemap_read(m->fd, &e)) < 0)
+		return r;
+	extent_list_free(&m->want);
+	m->want = e;
+	m->st_blocks = st.st_blocks;
+	m->st_size = st.st_size;
+	return 0;
+}
+
+int monitor_watch_file(struct monitor *m)
+{
+	char proc[64];
+	int wd;
+
+	/* the fd, not the path: the watch follows the inode */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", m->fd);
+	if ((wd = notify_watch(m, proc, FILE_MASK, false)) < 0)
+		return wd;
+	m->wd_file = wd;
+	return 0;
+}
+
+static int watch_dir(struct monitor *m)
+{
+	char *dir = strndup(m->path, (size_t)(m->base - m->path));
+	int wd;
+
+	if (!dir)
+		return -ENOMEM;
+	wd = notify_watch(m, dir[0] ? dir : "/", DIR_MASK, true);
+	free(dir);
+	if (wd < 0)
+		return wd;
+	m->wd_dir = wd;
+	return 0;
+}
+
+static struct monitor *monitor_new(const struct monitor_req *req,
+				   const struct stat *st, struct device *d)
+{
+	struct monitor *m = calloc(1, sizeof(*m));
+
+	if (!m || !(m->path = strdup(req->path))) {
+		free(m);
+		return NULL;
+	}
+	m->base = strrchr(m->path, '/') + 1;
+	m->fd = req->fd;
+	m->st_dev = st->st_dev;
+	m->st_ino = st->st_ino;
+	m->st_blocks = -1;
+	m->dev = d;
+	m->mode = req->mode;
+	m->state = MS_ACTIVE;
+	m->since = time(NULL);
+	m->wd_file = m->wd_dir = -1;
+	ev_timer_init(&m->timer, monitor_timer_cb, 0., 0.);
+	return m;
+}
+
+static void monitor_free(struct monitor *m)
+{
+	extent_list_free(&m->want);
+	free(m->path);
+	free(m->alias);
+	free(m->last_error);
+	free(m);
+}
+
+static int limit_err(int r, const struct monitor_req *req,
+		     struct monitor_err *err)
+{
+	if (r == -ENOSPC)
+		set_err(err, DMF_ERR("LimitExceeded"),
+			"cannot monitor %s: inotify watch limit reached "
+			"(raise fs.inotify.max_user_watches)", req->path);
+	else
+		set_err(err, DMF_ERR("LimitExceeded"),
+			"cannot monitor %s: cannot watch it: %s", req->path,
+			strerror(-r));
+	return -1;
+}
+
+/* Make the group (Create) or find it (Add); fills M's group fields. */
+static int attach_group(struct monitor *m, const struct monitor_req *req,
+			struct monitor_err *err)
+{
+	struct device *d = m->dev;
+	struct group_view v;
+	char why[256];
+	int r;
+
+	if (req->create) {
+		r = group_create(d, &m->want, req->alias, req->precise,
+				 req->histogram, &m->group_id, why,
+				 sizeof(why));
+		if (r < 0) {
+			set_err(err, DMF_ERR("DeviceError"),
+				"cannot monitor %s: %s", req->path, why);
+			return -1;
+		}
+	} else {
+		m->group_id = req->group_id;
+	}
+	if ((r = group_read(d, m->group_id, &v)) <= 0) {
+		set_err(err, DMF_ERR("NoSuchGroup"),
+			"cannot monitor %s: no group %" PRIu64 " on %s (%s)",
+			req->path, m->group_id, d->name, d->devstr);
+		return -1;
+	}
+	if (v.desc.alias[0] && !(m->alias = strdup(v.desc.alias)))
+		r = -1;
+	m->regions = v.n;
+	group_view_free(&v);
+	if (r < 0)
+		set_err(err, DMF_ERR("DeviceError"), "out of memory");
+	return r < 0 ? -1 : 0;
+}
+
+/* Validate REQ and prepare a monitor for it (not yet linked). */
+static struct monitor *prepare(struct ev_loop *loop,
+			       const struct monitor_req *req,
+			       struct monitor_err *err)
+{
+	struct device *d;
+	struct monitor *m;
+	struct stat st;
+	char why[256];
+	int r;
+
+	if (check_file(req, &st, err) < 0)
+		return NULL;
+	if (!(d = device_get(loop, st.st_dev, why, sizeof(why)))) {
+		set_err(err, DMF_ERR("NotDeviceMapper"), "cannot monitor %s: %s",
+			req->path, why);
+		return NULL;
+	}
+	if ((r = device_list(d)) < 0) {
+		set_err(err, DMF_ERR("DeviceError"),
+			"cannot monitor %s: cannot list regions of %s: %s",
+			req->path, d->name, strerror(-r));
+		return NULL;
+	}
+	if (!(m = monitor_new(req, &st, d))) {
+		set_err(err, DMF_ERR("DeviceError"), "out of memory");
+		return NULL;
+	}
+	if ((r = read_extents(m, true)) < 0 || m->want.n == 0) {
+		set_err(err, DMF_ERR("NoExtents"), "cannot monitor %s: %s",
+			req->path,
+			r < 0 ? strerror(-r) : "the file has no allocated extents");
+		goto bad;
+	}
+	if ((r = monitor_watch_file(m)) < 0 ||
+	    (m->mode == MODE_PATH && (r = watch_dir(m)) < 0)) {
+		limit_err(r, req, err);
+		goto bad;
+	}
+	return m;
+bad:
+	notify_unwatch(m, m->wd_file);
+	m->fd = -1; /* still the caller's */
+	monitor_free(m);
+	return NULL;
+}
+
+struct monitor *monitor_add(struct ev_loop *loop, const struct monitor_req *req,
+			    bool *existing, struct monitor_err *err)
+{
+	struct monitor *m, *dup;
+
+	*existing = false;
+	if (nmonitors >= DMF_MONITORS_MAX) {
+		set_err(err, DMF_ERR("LimitExceeded"),
+			"cannot monitor %s: %d monitors already", req->path,
+			DMF_MONITORS_MAX);
+		return NULL;
+	}
+	if (!(m = prepare(loop, req, err)))
+		return NULL;
+	if (!req->create && (dup = find_group(m->dev, req->group_id))) {
+		notify_unwatch(m, m->wd_file);
+		notify_unwatch(m, m->wd_dir);
+		m->fd = -1;
+		monitor_free(m);
+		*existing = true;
+		return dup;
+	}
+	if (attach_group(m, req, err) < 0) {
+		notify_unwatch(m, m->wd_file);
+		notify_unwatch(m, m->wd_dir);
+		m->fd = -1;
+		monitor_free(m);
+		return NULL;
+	}
+	m->id = next_id++;
+	TAILQ_INSERT_TAIL(&monitors, m, entry);
+	TAILQ_INSERT_TAIL(&m->dev->monitors, m, dev_entry);
+	nmonitors++;
+	m->dev->nmonitors++;
+	log_info("monitor %" PRIu64 ": %s, group %" PRIu64 " on %s, follow %s",
+		 m->id, m->path, m->group_id, m->dev->name,
+		 monitor_mode_name(m->mode));
+	control_event(m, "added", 0, NULL, "monitor added");
+	monitor_sync(loop, m); /* reconcile at once */
+	return m;
+}
+
+static void set_error(struct monitor *m, const char *why)
+{
+	if (m->last_error && !strcmp(m->last_error, why))
+		return; /* said already */
+	free(m->last_error);
+	m->last_error = strdup(why);
+	log_warnx("monitor %" PRIu64 " (%s): %s", m->id, m->path, why);
+	control_event(m, "error", 0, NULL, why);
+}
+
+/* Apply PLAN to group V and report what changed. */
+static void apply(struct monitor *m, const struct group_view *v,
+		  const struct plan *p)
+{
+	uint64_t new_id = m->group_id, old = m->group_id;
+	char why[256], msg[128];
+
+	if (group_apply(m->dev, v, p, &new_id, why, sizeof(why)) < 0) {
+		set_error(m, why);
+		return; /* the group is as it was; the next pass retries */
+	}
+	free(m->last_error);
+	m->last_error = NULL;
+	m->updates++;
+	m->regions = p->nkeep + p->ncreate;
+	if (new_id != old) {
+		m->group_id = new_id;
+		snprintf(msg, sizeof(msg),
+			 "group re-formed: %" PRIu64 " is now %" PRIu64, old,
+			 new_id);
+		log_info("monitor %" PRIu64 " (%s): %s", m->id, m->path, msg);
+		control_event(m, "regrouped", old, NULL, msg);
+	}
+	snprintf(msg, sizeof(msg), "%zu created, %zu deleted, %zu regions",
+		 p->ncreate, p->nremove, m->regions);
+	log_info("monitor %" PRIu64 " (%s): %s", m->id, m->path, msg);
+	control_event(m, "updated", 0, NULL, msg);
+}
+
+/* Plan from the current extents; re-read them first when FORCE. Returns
+ * 1 if a plan was made, 0 if the monitor ended, -1 on error. */
+static int make_plan(struct ev_loop *loop, struct monitor *m,
+		     const struct group_view *v, bool force, struct plan *p)
+{
+	char why[256];
+	int r = read_extents(m, force);
+
+	if (r < 0) {
+		snprintf(why, sizeof(why), "cannot read extents: %s",
+			 strerror(-r));
+		set_error(m, why);
+		return -1;
+	}
+	if (m->want.n == 0) {
+		monitor_end(loop, m, "no-extents", "%s has no extents left",
+			    m->path);
+		return 0;
+	}
+	if (filemap_plan(v->members, v->n, &m->want, p) < 0) {
+		set_error(m, "out of memory");
+		return -1;
+	}
+	return 1;
+}
+
+void monitor_sync(struct ev_loop *loop, struct monitor *m)
+{
+	struct group_view v;
+	struct plan p;
+	bool fresh = m->dirty;
+	int r;
+
+	if (m->state == MS_ENDED || !m->dev->list_valid)
+		return;
+	if ((r = group_read(m->dev, m->group_id, &v)) <= 0) {
+		if (r == 0)
+			monitor_end(loop, m, "group-deleted",
+				    "group %" PRIu64 " was deleted", m->group_id);
+		return;
+	}
+	m->regions = v.n;
+	if (m->state == MS_MISSING)
+		goto out; /* follow-path, waiting for the path to return */
+	m->dirty = false;
+	if ((r = make_plan(loop, m, &v, false, &p)) <= 0)
+		goto out;
+	if (!plan_empty(&p) && !fresh) {
+		/* the group changed, not (that we saw) the file: look again */
+		plan_free(&p);
+		if ((r = make_plan(loop, m, &v, true, &p)) <= 0)
+			goto out;
+	}
+	if (!plan_empty(&p) || v.missing)
+		apply(m, &v, &p);
+	plan_free(&p);
+out:
+	group_view_free(&v);
+}
+
+void monitor_end(struct ev_loop *loop, struct monitor *m, const char *reason,
+		 const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (m->state == MS_ENDED)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_info("monitor %" PRIu64 " (%s): ended: %s", m->id, m->path, msg);
+	control_event(m, "ended", 0, reason, msg);
+	m->state = MS_ENDED;
+	ev_timer_stop(loop, &m->timer);
+	notify_unwatch(m, m->wd_file);
+	notify_unwatch(m, m->wd_dir);
+	m->wd_file = m->wd_dir = -1;
+	if (m->fd >= 0 && close(m->fd) < 0)
+		log_warn("close %s", m->path);
+	m->fd = -1;
+	TAILQ_REMOVE(&monitors, m, entry);
+	TAILQ_REMOVE(&m->dev->monitors, m, dev_entry);
+	nmonitors--;
+	m->dev->nmonitors--;
+	m->dev = NULL; /* devices without monitors go in device_reap */
+	TAILQ_INSERT_TAIL(&dead, m, entry);
+}
+
+int monitor_remove(struct ev_loop *loop, struct monitor *m, bool delete_group,
+		   struct monitor_err *err)
+{
+	struct group_view v;
+	int r;
+
+	if (delete_group && (r = device_list(m->dev)) == 0 &&
+	    group_read(m->dev, m->group_id, &v) > 0) {
+		r = group_delete(m->dev, &v);
+		group_view_free(&v);
+		if (r < 0) {
+			set_err(err, DMF_ERR("DeviceError"),
+				"cannot delete group %" PRIu64 " of %s: %s",
+				m->group_id, m->path, strerror(-r));
+			return -1;
+		}
+	}
+	monitor_end(loop, m, "removed", "removed by request%s",
+		    delete_group ? ", group deleted" : "");
+	return 0;
+}
+
+void monitor_reap(void)
+{
+	struct monitor *m;
+
+	while ((m = TAILQ_FIRST(&dead))) {
+		TAILQ_REMOVE(&dead, m, entry);
+		monitor_free(m);
+	}
+}

@@ -1,0 +1,97 @@
+/* monitor.h: one file kept matched by one dm-stats group: registration,
+ * reconciling the group with the file's extents, following the file. */
+#ifndef DMF_MONITOR_H
+#define DMF_MONITOR_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "filemap.h"
+
+struct device;
+
+enum monitor_mode { MODE_INODE, MODE_PATH };
+enum monitor_state { MS_ACTIVE, MS_UNLINKED, MS_MISSING, MS_ENDED };
+
+struct monitor {
+	uint64_t id;
+	char *path;
+	const char *base; /* last component of path */
+	int fd;
+	dev_t st_dev;
+	ino_t st_ino;
+	blkcnt_t st_blocks; /* as of the last extent read */
+	off_t st_size;
+	struct device *dev;
+	uint64_t group_id;
+	char *alias;
+	enum monitor_mode mode;
+	enum monitor_state state;
+	size_t regions;
+	uint64_t updates;
+	char *last_error;
+	time_t since;
+	bool dirty;             /* the file may have changed: re-read extents */
+	struct extent_list want; /* the file's extents as last read */
+	int wd_file, wd_dir;    /* inotify watches, -1 if none */
+	ev_timer timer;         /* follow-path grace, unlinked holder check */
+	TAILQ_ENTRY(monitor) dev_entry;
+	TAILQ_ENTRY(monitor) entry;
+};
+TAILQ_HEAD(monitor_list, monitor);
+extern struct monitor_list monitors;
+extern size_t nmonitors;
+
+/* A registration, as Add or Create give it. */
+struct monitor_req {
+	int fd; /* the monitor takes it over on success */
+	const char *path;
+	enum monitor_mode mode;
+	bool create;       /* Create: make the group from the extents */
+	uint64_t group_id; /* Add */
+	const char *alias; /* Create */
+	bool precise;      /* Create */
+	const char *histogram; /* Create: "10,20" in kernel units, or NULL */
+};
+
+/* A failed call: a Varlink error name and a one-line message naming the
+ * cause and the object. */
+struct monitor_err {
+	const char *name;
+	char message[512];
+};
+
+/* Register. On success returns the monitor (existing=true if the group
+ * was already monitored: REQ's fd is then left to the caller). */
+struct monitor *monitor_add(struct ev_loop *loop, const struct monitor_req *req,
+			    bool *existing, struct monitor_err *err);
+/* Reconcile M with its device's current list (called from device_pass). */
+void monitor_sync(struct ev_loop *loop, struct monitor *m);
+/* End M: emit "ended", drop its watches and fd; freed by monitor_reap. */
+void monitor_end(struct ev_loop *loop, struct monitor *m, const char *reason,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Remove M by request; with delete_group its regions are deleted too. */
+int monitor_remove(struct ev_loop *loop, struct monitor *m, bool delete_group,
+		   struct monitor_err *err);
+void monitor_reap(void);
+struct monitor *monitor_find_id(uint64_t id);
+struct monitor *monitor_find_path(const char *path);
+
+/* inotify dispatch (from notify.c). */
+void monitor_file_event(struct ev_loop *loop, struct monitor *m,
+			uint32_t mask);
+void monitor_dir_event(struct ev_loop *loop, struct monitor *m,
+		       uint32_t mask);
+
+/* Internal to monitor.c and follow.c. */
+int monitor_watch_file(struct monitor *m);
+void monitor_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+const char *monitor_mode_name(enum monitor_mode mode);
+const char *monitor_state_name(enum monitor_state state);
+
+#endif

@@ -1,0 +1,286 @@
+/* server.c: dmfilemap-supervisord's main: options, the one lock per socket,
+ * detaching, socket activation, signals and the event loop's life. */
+#define _GNU_SOURCE
+#include "connection.h"
+#include "control.h"
+#include "device.h"
+#include "dmfilemap.h"
+#include "log.h"
+#include "methods.h"
+#include "monitor.h"
+#include "notify.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libdevmapper.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROG "dmfilemap-supervisord"
+#define SD_LISTEN_FDS_START 3
+
+static const char usage_text[] =
+	"usage: " PROG " [-f] [-v]... [--socket PATH] [--interval MS]\n"
+	"\n"
+	"Keep dm-stats region groups matching the extents of files, for every\n"
+	"file registered by dmfilemapd (as run by dmstats create --filemap) or\n"
+	"dmfilemapctl, in one process.\n"
+	"\n"
+	"  -f, --foreground   stay attached and log to stderr (default: detach\n"
+	"                     and log to syslog)\n"
+	"  -v, --verbose      log more (repeat for debug)\n"
+	"      --socket PATH  control socket (default " DMF_SOCKET_DEFAULT ")\n"
+	"      --interval MS  check every group once per MS milliseconds\n"
+	"                     (default 1000, 50 to 60000)\n"
+	"  -h, --help         show this help\n"
+	"  -V, --version      show the version\n"
+	"\n"
+	"Exit status: 0 after SIGTERM or SIGINT, 1 on failure, 2 on a usage\n"
+	"error. See dmfilemap-supervisord(8).\n";
+
+struct options {
+	bool foreground;
+	int verbose;
+	const char *socket;
+	long interval_ms;
+};
+
+static void usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, PROG ": ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry '" PROG " --help'.\n");
+	exit(DMF_EXIT_USAGE);
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	int c;
+
+	o->socket = DMF_SOCKET_DEFAULT;
+	o->interval_ms = DMF_INTERVAL_DEFAULT;
+	while ((c = getopt_long(argc, argv, "fvhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f': o->foreground = true; break;
+		case 'v': o->verbose++; break;
+		case 's':
+			if (optarg[0] != '/')
+				usage_error("--socket needs an absolute path: %s",
+					    optarg);
+			o->socket = optarg;
+			break;
+		case 'i':
+			errno = 0;
+			o->interval_ms = strtol(optarg, &end, 10);
+			if (errno || *end || o->interval_ms < 50 ||
+			    o->interval_ms > 60000)
+				usage_error("--interval takes 50 to 60000 "
+					    "(milliseconds): %s", optarg);
+			break;
+		case 'h': fputs(usage_text, stdout); exit(DMF_EXIT_OK);
+		case 'V': puts(PROG " " DMF_VERSION); exit(DMF_EXIT_OK);
+		default: usage_error("%s", "bad option");
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument: %s", argv[optind]);
+}
+
+/* The listening socket systemd passed, or -1. */
+static int activation_fd(void)
+{
+	const char *pid = getenv("LISTEN_PID"), *n = getenv("LISTEN_FDS");
+	int type = 0;
+	socklen_t len = sizeof(type);
+
+	if (!pid || !n || atol(pid) != (long)getpid())
+		return -1;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (atoi(n) != 1)
+		fatalx("socket activation: expected 1 socket, got %s", n);
+	if (getsockopt(SD_LISTEN_FDS_START, SOL_SOCKET, SO_TYPE, &type,
+		       &len) < 0 || type != SOCK_STREAM)
+		fatalx("socket activation: fd 3 is not a stream socket");
+	if (fcntl(SD_LISTEN_FDS_START, F_SETFD, FD_CLOEXEC) < 0 ||
+	    fcntl(SD_LISTEN_FDS_START, F_SETFL, O_NONBLOCK) < 0)
+		fatal("socket activation: fcntl");
+	return SD_LISTEN_FDS_START;
+}
+
+/* One supervisor per socket: hold PATH.lock for our whole life. */
+static void take_lock(const char *path)
+{
+	char lock[4200];
+	int fd;
+
+	snprintf(lock, sizeof(lock), "%s.lock", path);
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		/* the directory may not exist yet */
+		char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
+		if (slash && slash != dir) {
+			*slash = '\0';
+			if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+				fatal("cannot create %s", dir);
+		}
+		free(dir);
+		fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+			  0600);
+	}
+	if (fd < 0)
+		fatal("cannot listen on %s: cannot open %s", path, lock);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			fatalx("cannot listen on %s: another supervisor is "
+			       "running", path);
+		fatal("cannot listen on %s: cannot lock %s", path, lock);
+	}
+	/* fd stays open (and locked) until we exit */
+}
+
+/* Detach; the parent waits for READY and exits 0, or 1 if we fail first. */
+static int detach(void)
+{
+	int p[2];
+	pid_t pid;
+	char c;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		fatal("pipe");
+	if ((pid = fork()) < 0)
+		fatal("fork");
+	if (pid > 0) {
+		close(p[1]);
+		exit(read(p[0], &c, 1) == 1 ? DMF_EXIT_OK : DMF_EXIT_FAIL);
+	}
+	close(p[0]);
+	if (setsid() < 0)
+		fatal("setsid");
+	if ((pid = fork()) < 0)
+		fatal("fork");
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") < 0)
+		fatal("chdir /");
+	return p[1];
+}
+
+static void ready(int fd, bool foreground)
+{
+	int null;
+
+	if (fd < 0)
+		return;
+	if (!foreground) {
+		null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
+		    dup2(null, 2) < 0)
+			fatal("cannot redirect stdio to /dev/null");
+		close(null);
+	}
+	if (write(fd, "R", 1) != 1)
+		fatal("cannot signal readiness");
+	close(fd);
+}
+
+static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)revents;
+	log_info("signal %d: shutting down", w->signum);
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void reap_cb(struct ev_loop *loop, ev_check *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	monitor_reap();
+	conn_reap();
+	device_reap(loop);
+}
+
+static void shutdown_all(struct ev_loop *loop)
+{
+	struct monitor *m;
+
+	while ((m = TAILQ_FIRST(&monitors)))
+		monitor_end(loop, m, "shutdown", "supervisor shutting down");
+	control_shutdown(loop);
+	monitor_reap();
+	device_stop_all(loop);
+	device_reap(loop);
+	notify_shutdown(loop);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { 0 };
+	struct ev_loop *loop;
+	ev_signal sigterm, sigint;
+	ev_check reaper;
+	struct timespec ts;
+	int act_fd, ready_fd = -1, r;
+
+	parse_options(argc, argv, &o);
+	log_init(PROG, true, o.verbose); /* stderr until detached */
+	signal(SIGPIPE, SIG_IGN);
+	act_fd = activation_fd();
+	if (!o.foreground)
+		ready_fd = detach();
+	if (act_fd < 0)
+		take_lock(o.socket);
+	loop = ev_default_loop(EVFLAG_AUTO);
+	if (!loop)
+		fatalx("cannot create the event loop");
+	log_route_libdm();
+	device_interval = o.interval_ms / 1000.0;
+	if ((r = notify_init(loop)) < 0) {
+		errno = -r;
+		fatal("cannot create an inotify instance (raise "
+		      "fs.inotify.max_user_instances)");
+	}
+	if (control_listen(loop, o.socket, act_fd) < 0)
+		fatal("cannot listen on %s", o.socket);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	server_started = (double)ts.tv_sec;
+	ev_signal_init(&sigterm, stop_cb, SIGTERM);
+	ev_signal_init(&sigint, stop_cb, SIGINT);
+	ev_signal_start(loop, &sigterm);
+	ev_signal_start(loop, &sigint);
+	ev_check_init(&reaper, reap_cb);
+	ev_check_start(loop, &reaper);
+	ready(ready_fd, o.foreground);
+	if (!o.foreground)
+		log_init(PROG, false, o.verbose);
+	log_info("listening on %s, checking every %ld ms", o.socket,
+		 o.interval_ms);
+	ev_run(loop, 0);
+	shutdown_all(loop);
+	ev_signal_stop(loop, &sigterm);
+	ev_signal_stop(loop, &sigint);
+	ev_check_stop(loop, &reaper);
+	ev_loop_destroy(loop);
+	dm_lib_release();
+	log_info("stopped");
+	return DMF_EXIT_OK;
+}

@@ -1,0 +1,33 @@
+/* client.h: the client side of the control socket, shared by dmfilemapctl
+ * and the dmfilemapd shim: connect, call (with an fd), read replies. */
+#ifndef DMF_CLIENT_H
+#define DMF_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "peer.h"
+#include "varlink.h"
+
+struct client {
+	struct peer peer;
+};
+
+/* OPT if set, else $DMFILEMAP_SOCKET, else the default. */
+const char *client_socket_path(const char *opt);
+/* Returns 0, or -errno (ENOENT/ECONNREFUSED: nothing listens). */
+int client_connect(struct client *c, const char *path);
+void client_close(struct client *c);
+/* Send a call (PARAMS taken over; FD passed if >= 0) and read the first
+ * reply into R. Returns 0, or -errno on a transport failure. */
+int client_call(struct client *c, const char *method, cJSON *params, int fd,
+		bool more, struct vl_reply *r);
+/* The next reply of a "more" call. Returns 0, or -errno (-EPIPE: the
+ * supervisor closed the connection). */
+int client_next(struct client *c, struct vl_reply *r);
+/* A one-line text for an error reply: its "message" parameter, else the
+ * error name with its parameters. */
+const char *client_error_text(const struct vl_reply *r, char *buf,
+			      size_t len);
+
+#endif

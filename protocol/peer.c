@@ -1,0 +1,271 @@
+/* peer.c: one end of a control-socket connection, shared by the daemon and
+ * its clients: NUL framing, bounded buffers, SCM_RIGHTS fds, peer creds. */
+#define _GNU_SOURCE
+#include "peer.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define READ_CHUNK 16384
+
+void peer_init(struct peer *p, int fd, size_t max)
+{
+	memset(p, 0, sizeof(*p));
+	p->fd = fd;
+	p->max = max;
+	p->out_fd = -1;
+}
+
+static void close_fds(struct peer *p)
+{
+	for (size_t i = 0; i < p->nfds; i++)
+		close(p->fds[i].fd);
+	p->nfds = 0;
+}
+
+void peer_close(struct peer *p)
+{
+	close_fds(p);
+	if (p->fd >= 0)
+		close(p->fd);
+	p->fd = -1;
+	free(p->in);
+	free(p->out);
+	p->in = p->out = NULL;
+	p->inlen = p->incap = p->outlen = p->outoff = p->outcap = 0;
+}
+
+static void take_fds(struct peer *p, struct msghdr *mh, uint64_t at)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		int *v = (int *)(void *)CMSG_DATA(c);
+		for (size_t i = 0; i < n; i++) {
+			if (p->nfds < sizeof(p->fds) / sizeof(p->fds[0])) {
+				p->fds[p->nfds].fd = v[i];
+				p->fds[p->nfds++].at = at;
+			} else {
+				close(v[i]);
+				p->fds_dropped = true;
+			}
+		}
+	}
+}
+
+ssize_t peer_fill(struct peer *p)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * DMF_FDS_MAX * 2)];
+		struct cmsghdr align;
+	} cbuf;
+	struct iovec iov;
+	struct msghdr mh;
+	ssize_t n;
+
+	if (p->incap - p->inlen < READ_CHUNK) {
+		size_t ncap = p->inlen + READ_CHUNK;
+		char *v = realloc(p->in, ncap);
+		if (!v)
+			return -1;
+		p->in = v;
+		p->incap = ncap;
+	}
+	iov.iov_base = p->in + p->inlen;
+	iov.iov_len = READ_CHUNK;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = cbuf.buf;
+	mh.msg_controllen = sizeof(cbuf.buf);
+	do
+		n = recvmsg(p->fd, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	take_fds(p, &mh, p->in_base + p->inlen);
+	if (mh.msg_flags & MSG_CTRUNC)
+		p->fds_dropped = true;
+	p->inlen += (size_t)n;
+	return n;
+}
+
+int peer_next(struct peer *p, char **msg, int fds[DMF_FDS_MAX], int *nfds)
+{
+	char *nul = memchr(p->in + p->scan, '\0', p->inlen - p->scan);
+	size_t len, keep = 0;
+	uint64_t end;
+
+	*nfds = 0;
+	*msg = NULL;
+	if (!nul) {
+		p->scan = p->inlen;
+		if (p->inlen >= p->max) {
+			errno = EMSGSIZE;
+			return -1;
+		}
+		return 0;
+	}
+	len = (size_t)(nul - p->in) + 1;
+	if (len > p->max) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	if (!(*msg = malloc(len)))
+		return -1;
+	memcpy(*msg, p->in, len);
+	end = p->in_base + len;
+	for (size_t i = 0; i < p->nfds; i++) {
+		if (p->fds[i].at >= end)
+			p->fds[keep++] = p->fds[i];
+		else if (*nfds < DMF_FDS_MAX)
+			fds[(*nfds)++] = p->fds[i].fd;
+		else {
+			close(p->fds[i].fd);
+			p->fds_dropped = true;
+		}
+	}
+	p->nfds = keep;
+	if (p->fds_dropped) { /* too many: refuse them all */
+		for (int i = 0; i < *nfds; i++)
+			close(fds[i]);
+		*nfds = DMF_FDS_MAX + 1;
+		p->fds_dropped = false;
+	}
+	memmove(p->in, p->in + len, p->inlen - len);
+	p->inlen -= len;
+	p->in_base = end;
+	p->scan = 0;
+	return 1;
+}
+
+int peer_queue(struct peer *p, const char *msg, int fd)
+{
+	size_t len = strlen(msg) + 1;
+
+	if (p->outoff == p->outlen)
+		p->outoff = p->outlen = 0;
+	if (p->outlen - p->outoff + len > DMF_OUTBUF_MAX) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	if (p->outcap - p->outlen < len) {
+		if (p->outoff) { /* compact first */
+			memmove(p->out, p->out + p->outoff,
+				p->outlen - p->outoff);
+			p->outlen -= p->outoff;
+			p->outoff = 0;
+		}
+		if (p->outcap - p->outlen < len) {
+			size_t ncap = (p->outlen + len) * 2;
+			char *v = realloc(p->out, ncap);
+			if (!v)
+				return -1;
+			p->out = v;
+			p->outcap = ncap;
+		}
+	}
+	if (fd >= 0 && p->outoff == p->outlen)
+		p->out_fd = fd;
+	memcpy(p->out + p->outlen, msg, len);
+	p->outlen += len;
+	return 0;
+}
+
+int peer_flush(struct peer *p)
+{
+	while (p->outoff < p->outlen) {
+		union {
+			char buf[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} cbuf;
+		struct iovec iov = { p->out + p->outoff, p->outlen - p->outoff };
+		struct msghdr mh;
+		ssize_t n;
+
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		if (p->out_fd >= 0) {
+			struct cmsghdr *c;
+			memset(&cbuf, 0, sizeof(cbuf));
+			mh.msg_control = cbuf.buf;
+			mh.msg_controllen = sizeof(cbuf.buf);
+			c = CMSG_FIRSTHDR(&mh);
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_RIGHTS;
+			c->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(c), &p->out_fd, sizeof(int));
+		}
+		n = sendmsg(p->fd, &mh, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			return -1;
+		}
+		p->out_fd = -1;
+		p->outoff += (size_t)n;
+	}
+	p->outoff = p->outlen = 0;
+	return 1;
+}
+
+static int wait_fd(int fd, short ev)
+{
+	struct pollfd pfd = { .fd = fd, .events = ev };
+	int r;
+
+	do
+		r = poll(&pfd, 1, -1);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -1 : 0;
+}
+
+int peer_send_blocking(struct peer *p, const char *msg, int fd)
+{
+	int r;
+
+	if (peer_queue(p, msg, fd) < 0)
+		return -1;
+	while ((r = peer_flush(p)) == 0)
+		if (wait_fd(p->fd, POLLOUT) < 0)
+			return -1;
+	return r < 0 ? -1 : 0;
+}
+
+int peer_recv_blocking(struct peer *p, char **msg)
+{
+	int fds[DMF_FDS_MAX], nfds, r;
+
+	for (;;) {
+		r = peer_next(p, msg, fds, &nfds);
+		for (int i = 0; i < nfds && nfds <= DMF_FDS_MAX; i++)
+			close(fds[i]); /* clients expect none */
+		if (r != 0)
+			return r;
+		ssize_t n = peer_fill(p);
+		if (n == 0)
+			return 0;
+		if (n < 0 && (errno != EAGAIN || wait_fd(p->fd, POLLIN) < 0))
+			return -1;
+	}
+}
+
+int peer_cred(int fd, uid_t *uid, pid_t *pid)
+{
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0)
+		return -1;
+	*uid = uc.uid;
+	*pid = uc.pid;
+	return 0;
+}
