@@ -37,7 +37,7 @@ struct device {
 /* Interval of the periodic check, seconds (set from --interval). */
 extern double device_interval;
 /* Delay between a file change and the pass that applies it, seconds. */
-#define DEVICE_SETTLE 0.02
+#define DEVICE_SETTLE 0.05
 
 /* Whether FILE's device is a dm device we can use: fills NAME. Returns 0,
  * or -1 with a one-line reason in WHY. */
