@@ -31,7 +31,7 @@ PROTO_SRC  = protocol/peer.c protocol/varlink.c
 DAEMON_SRC = daemon/server.c daemon/control.c daemon/connection.c \
 	     daemon/methods.c daemon/monitor.c daemon/follow.c daemon/group.c \
 	     daemon/device.c daemon/notify.c daemon/holders.c daemon/filemap.c \
-	     daemon/auxdata.c daemon/log.c $(PROTO_SRC)
+	     daemon/auxdata.c daemon/log.c daemon/state.c $(PROTO_SRC)
 CLIENT_SRC = client/events.c protocol/client.c $(PROTO_SRC)
 CTL_SRC    = client/dmfilemapctl.c $(CLIENT_SRC)
 SHIM_SRC   = client/dmfilemapd.c $(CLIENT_SRC)
@@ -100,9 +100,17 @@ check: deps
 	tests/run-unit.sh $(patsubst $(B)/%,build/san/%,$(UNIT_TESTS))
 	tests/host/run.sh --build build/san
 	tests/host/run.sh --build build --valgrind
+	tests/activation-check.sh build
+	tests/install-check.sh
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
 	$(MAKE) lint
 	tests/kernel/uml-run --fs ext4 --fs xfs --build build
 	@echo "make check: all passed"
+
+# libFuzzer on the decoder and the kernel-text parsers (clang).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 lint:
 	@cd man && for p in *.[78]; do \
@@ -145,4 +153,4 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all deps unit check lint demo bench install uninstall clean FORCE
+.PHONY: all deps unit check fuzz lint demo bench install uninstall clean FORCE

@@ -6,6 +6,7 @@
 #include "log.h"
 #include "monitor.h"
 #include "notify.h"
+#include "state.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +47,7 @@ static void renamed(struct monitor *m)
 	free(m->path);
 	m->path = p;
 	m->base = strrchr(p, '/') + 1;
+	state_changed();
 }
 
 /* Follow-inode: the file lost its last name. It ends unless another
@@ -129,6 +131,7 @@ static void check_path(struct ev_loop *loop, struct monitor *m, bool final)
 		log_warn("close %s", m->path);
 	m->fd = fd;
 	m->st_ino = st.st_ino;
+	state_changed();
 	m->st_blocks = -1;
 	m->state = MS_ACTIVE;
 	if (monitor_watch_file(m) < 0)

@@ -8,6 +8,7 @@
 #include "group.h"
 #include "log.h"
 #include "notify.h"
+#include "state.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -191,6 +192,7 @@ static struct monitor *monitor_new(const struct monitor_req *req,
 	m->st_dev = st->st_dev;
 	m->st_ino = st->st_ino;
 	m->st_blocks = -1;
+	m->dirty = true; /* read just now: no second read in the first sync */
 	m->dev = d;
 	m->mode = req->mode;
 	m->state = MS_ACTIVE;
@@ -344,6 +346,7 @@ struct monitor *monitor_add(struct ev_loop *loop, const struct monitor_req *req,
 		 m->id, m->path, m->group_id, m->dev->name,
 		 monitor_mode_name(m->mode));
 	control_event(m, "added", 0, NULL, "monitor added");
+	state_changed();
 	monitor_sync(loop, m); /* reconcile at once */
 	return m;
 }
@@ -380,6 +383,7 @@ static void apply(struct monitor *m, const struct group_view *v,
 			 new_id);
 		log_info("monitor %" PRIu64 " (%s): %s", m->id, m->path, msg);
 		control_event(m, "regrouped", old, NULL, msg);
+		state_changed();
 	}
 	snprintf(msg, sizeof(msg), "%zu created, %zu deleted, %zu regions",
 		 p->ncreate, p->nremove, m->regions);
@@ -473,6 +477,7 @@ void monitor_end(struct ev_loop *loop, struct monitor *m, const char *reason,
 	nmonitors--;
 	m->dev->nmonitors--;
 	m->dev = NULL; /* devices without monitors go in device_reap */
+	state_changed();
 	TAILQ_INSERT_TAIL(&dead, m, entry);
 }
 

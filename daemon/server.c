@@ -9,6 +9,7 @@
 #include "methods.h"
 #include "monitor.h"
 #include "notify.h"
+#include "state.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,7 +29,8 @@
 #define SD_LISTEN_FDS_START 3
 
 static const char usage_text[] =
-	"usage: " PROG " [-f] [-v]... [--socket PATH] [--interval MS]\n"
+	"usage: " PROG " [-f] [-v]... [--socket PATH] [--state PATH]\n"
+	"       [--interval MS]\n"
 	"\n"
 	"Keep dm-stats region groups matching the extents of files, for every\n"
 	"file registered by dmfilemapd (as run by dmstats create --filemap) or\n"
@@ -38,6 +40,8 @@ static const char usage_text[] =
 	"                     and log to syslog)\n"
 	"  -v, --verbose      log more (repeat for debug)\n"
 	"      --socket PATH  control socket (default " DMF_SOCKET_DEFAULT ")\n"
+	"      --state PATH   registrations kept here, re-adopted at start\n"
+	"                     (default: the socket path with .state for .sock)\n"
 	"      --interval MS  check every group once per MS milliseconds\n"
 	"                     (default 1000, 50 to 60000)\n"
 	"  -h, --help         show this help\n"
@@ -50,6 +54,7 @@ struct options {
 	bool foreground;
 	int verbose;
 	const char *socket;
+	const char *state;
 	long interval_ms;
 };
 
@@ -68,6 +73,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "interval", required_argument, NULL, 'i' },
+		{ "state", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -87,6 +93,12 @@ static void parse_options(int argc, char **argv, struct options *o)
 					    optarg);
 			o->socket = optarg;
 			break;
+		case 'S':
+			if (optarg[0] != '/')
+				usage_error("--state needs an absolute path: %s",
+					    optarg);
+			o->state = optarg;
+			break;
 		case 'i':
 			errno = 0;
 			o->interval_ms = strtol(optarg, &end, 10);
@@ -102,6 +114,17 @@ static void parse_options(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument: %s", argv[optind]);
+}
+
+/* SOCKET with ".state" in place of ".sock" (or appended). */
+static const char *default_state(const char *sock, char *buf, size_t len)
+{
+	size_t n = strlen(sock);
+
+	if (n > 5 && !strcmp(sock + n - 5, ".sock"))
+		n -= 5;
+	snprintf(buf, len, "%.*s.state", (int)n, sock);
+	return buf;
 }
 
 /* The listening socket systemd passed, or -1. */
@@ -223,6 +246,7 @@ static void shutdown_all(struct ev_loop *loop)
 {
 	struct monitor *m;
 
+	state_freeze(); /* the next start re-adopts these */
 	while ((m = TAILQ_FIRST(&monitors)))
 		monitor_end(loop, m, "shutdown", "supervisor shutting down");
 	control_shutdown(loop);
@@ -230,6 +254,7 @@ static void shutdown_all(struct ev_loop *loop)
 	device_stop_all(loop);
 	device_reap(loop);
 	notify_shutdown(loop);
+	state_shutdown();
 }
 
 int main(int argc, char **argv)
@@ -239,6 +264,7 @@ int main(int argc, char **argv)
 	ev_signal sigterm, sigint;
 	ev_check reaper;
 	struct timespec ts;
+	char state_buf[4200];
 	int act_fd, ready_fd = -1, r;
 
 	parse_options(argc, argv, &o);
@@ -269,6 +295,8 @@ int main(int argc, char **argv)
 	ev_signal_start(loop, &sigint);
 	ev_check_init(&reaper, reap_cb);
 	ev_check_start(loop, &reaper);
+	if (state_init(loop, o.state ? o.state : default_state(o.socket, state_buf, sizeof(state_buf))) < 0)
+		fatalx("out of memory");
 	ready(ready_fd, o.foreground);
 	if (!o.foreground)
 		log_init(PROG, false, o.verbose);

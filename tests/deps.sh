@@ -4,7 +4,8 @@
 set -eu
 PKGS="build-essential pkg-config libdevmapper-dev libev-dev libcjson-dev
 libcmocka-dev dmsetup user-mode-linux kmod e2fsprogs xfsprogs util-linux
-mandoc socat jq valgrind python3 procps"
+mandoc socat jq valgrind python3 procps systemd
+clang libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
