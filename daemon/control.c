@@ -80,7 +80,7 @@ static int make_dir(const char *path)
 	return r;
 }
 
-static int bind_socket(const char *path)
+static int bind_socket(const char *path, gid_t gid)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	mode_t old;
@@ -105,7 +105,9 @@ static int bind_socket(const char *path)
 		goto bad;
 	}
 	umask(old);
-	if (chmod(path, 0660) < 0 || listen(fd, SOMAXCONN) < 0)
+	/* root-only changes, read-only methods for the socket's group */
+	if ((gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0) ||
+	    chmod(path, 0660) < 0 || listen(fd, SOMAXCONN) < 0)
 		goto bad;
 	return fd;
 bad:
@@ -113,10 +115,11 @@ bad:
 	return -1;
 }
 
-int control_listen(struct ev_loop *loop, const char *path, int fd)
+int control_listen(struct ev_loop *loop, const char *path, int fd,
+		   gid_t gid)
 {
 	if (fd < 0) {
-		if ((fd = bind_socket(path)) < 0)
+		if ((fd = bind_socket(path, gid)) < 0)
 			return -1;
 		if (!(socket_path = strdup(path))) {
 			close(fd);

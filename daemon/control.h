@@ -5,11 +5,14 @@
 
 #include <ev.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct monitor;
 
 /* Listen on PATH (or use the socket-activated LISTEN_FD if >= 0). */
-int control_listen(struct ev_loop *loop, const char *path, int listen_fd);
+/* GID (or -1) owns the socket file. */
+int control_listen(struct ev_loop *loop, const char *path, int listen_fd,
+		   gid_t gid);
 /* Stop accepting and close every connection; unlink the socket. */
 void control_shutdown(struct ev_loop *loop);
 /* Tell watchers about an event of M. OLD_GROUP is used by "regrouped";

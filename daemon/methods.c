@@ -461,8 +461,11 @@ static char *call_method(struct call *x)
 	if (m->privileged && x->c->uid != 0 && x->c->uid != geteuid()) {
 		log_warnx("refused %s from pid %d uid %u", m->name,
 			  (int)x->c->pid, (unsigned)x->c->uid);
-		return vl_error_message(DMF_ERR("PermissionDenied"),
-					"only root may change monitors", NULL);
+		char msg[160];
+		snprintf(msg, sizeof(msg),
+			 "%s refused for uid %u: only root may change monitors",
+			 strrchr(m->name, '.') + 1, (unsigned)x->c->uid);
+		return vl_error_message(DMF_ERR("PermissionDenied"), msg, NULL);
 	}
 	log_debug("pid %d uid %u: %s", (int)x->c->pid, (unsigned)x->c->uid,
 		  m->name);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <libdevmapper.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,8 +30,8 @@
 #define SD_LISTEN_FDS_START 3
 
 static const char usage_text[] =
-	"usage: " PROG " [-f] [-v]... [--socket PATH] [--state PATH]\n"
-	"       [--interval MS]\n"
+	"usage: " PROG " [-f] [-v]... [--socket PATH] [--socket-group GROUP]\n"
+	"       [--state PATH] [--interval MS]\n"
 	"\n"
 	"Keep dm-stats region groups matching the extents of files, for every\n"
 	"file registered by dmfilemapd (as run by dmstats create --filemap) or\n"
@@ -40,6 +41,8 @@ static const char usage_text[] =
 	"                     and log to syslog)\n"
 	"  -v, --verbose      log more (repeat for debug)\n"
 	"      --socket PATH  control socket (default " DMF_SOCKET_DEFAULT ")\n"
+	"      --socket-group GROUP  the socket's group (default root): its\n"
+	"                     members may list and watch; changes need root\n"
 	"      --state PATH   registrations kept here, re-adopted at start\n"
 	"                     (default: the socket path with .state for .sock)\n"
 	"      --interval MS  check every group once per MS milliseconds\n"
@@ -55,6 +58,7 @@ struct options {
 	int verbose;
 	const char *socket;
 	const char *state;
+	gid_t gid;
 	long interval_ms;
 };
 
@@ -74,6 +78,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		{ "socket", required_argument, NULL, 's' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "state", required_argument, NULL, 'S' },
+		{ "socket-group", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -82,6 +87,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	int c;
 
 	o->socket = DMF_SOCKET_DEFAULT;
+	o->gid = (gid_t)-1;
 	o->interval_ms = DMF_INTERVAL_DEFAULT;
 	while ((c = getopt_long(argc, argv, "fvhV", longopts, NULL)) != -1) {
 		switch (c) {
@@ -93,6 +99,13 @@ static void parse_options(int argc, char **argv, struct options *o)
 					    optarg);
 			o->socket = optarg;
 			break;
+		case 'g': {
+			struct group *gr = getgrnam(optarg);
+			if (!gr)
+				usage_error("no such group: %s", optarg);
+			o->gid = gr->gr_gid;
+			break;
+		}
 		case 'S':
 			if (optarg[0] != '/')
 				usage_error("--state needs an absolute path: %s",
@@ -285,7 +298,7 @@ int main(int argc, char **argv)
 		fatal("cannot create an inotify instance (raise "
 		      "fs.inotify.max_user_instances)");
 	}
-	if (control_listen(loop, o.socket, act_fd) < 0)
+	if (control_listen(loop, o.socket, act_fd, o.gid) < 0)
 		fatal("cannot listen on %s", o.socket);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	server_started = (double)ts.tv_sec;
