@@ -101,6 +101,7 @@ check: deps
 	tests/host/run.sh --build build/san
 	tests/host/run.sh --build build --valgrind
 	tests/activation-check.sh build
+	python3 tests/load/load.py build
 	tests/install-check.sh
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
 	$(MAKE) lint

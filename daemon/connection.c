@@ -5,6 +5,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,13 +33,23 @@ void conn_close(struct ev_loop *loop, struct conn *c, const char *why)
 	LIST_INSERT_HEAD(&dead, c, entry);
 }
 
+/* After this many clients have gone, give freed memory back to the
+ * system: a burst of clients must not leave the daemon bigger. */
+#define TRIM_AFTER 64
+
 void conn_reap(void)
 {
+	static unsigned freed;
 	struct conn *c;
 
 	while ((c = LIST_FIRST(&dead))) {
 		LIST_REMOVE(c, entry);
 		free(c);
+		freed++;
+	}
+	if (freed >= TRIM_AFTER && LIST_EMPTY(&conns)) {
+		malloc_trim(0);
+		freed = 0;
 	}
 }
 
