@@ -18,7 +18,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define PATH_GRACE 1.0   /* seconds a follow-path path may be gone */
 #define HOLDER_DELAY 0.1 /* seconds from a close to the /proc scan */
 
 static void changed(struct ev_loop *loop, struct monitor *m)
@@ -107,11 +106,18 @@ static void check_path(struct ev_loop *loop, struct monitor *m, bool final)
 		}
 		return;
 	}
-	ev_timer_stop(loop, &m->timer);
 	if (st.st_dev == m->st_dev && st.st_ino == m->st_ino) {
 		m->state = MS_ACTIVE;
+		if (final && m->replaced) {
+			/* the grace for the new file is over: judge it now */
+			m->replaced = false;
+			changed(loop, m);
+		} else if (!m->replaced) {
+			ev_timer_stop(loop, &m->timer);
+		}
 		return;
 	}
+	ev_timer_stop(loop, &m->timer);
 	if (st.st_dev != m->st_dev) {
 		monitor_end(loop, m, "path-gone",
 			    "%s is now a file on another device", m->path);
@@ -133,6 +139,7 @@ static void check_path(struct ev_loop *loop, struct monitor *m, bool final)
 	m->st_ino = st.st_ino;
 	state_changed();
 	m->st_blocks = -1;
+	m->replaced = true;
 	m->state = MS_ACTIVE;
 	if (monitor_watch_file(m) < 0)
 		log_warnx("monitor %" PRIu64 ": cannot watch new %s", m->id,

@@ -215,6 +215,9 @@ static char *m_create(struct call *x)
 	if ((e = bounds_param(p, &req.precise, &hist)))
 		return e;
 	req.histogram = hist;
+	if (!req.alias) /* as dmstats create --filemap does */
+		req.alias = strrchr(req.path, '/') ? strrchr(req.path, '/') + 1
+						   : req.path;
 	e = register_monitor(x, &req);
 	free(hist);
 	return e;

@@ -405,10 +405,23 @@ static int make_plan(struct ev_loop *loop, struct monitor *m,
 		set_error(m, why);
 		return -1;
 	}
+	if (m->want.n == 0 && m->replaced) {
+		/* follow-path: a file put at the path is often written just
+		 * after it is created; it gets the grace a missing path gets */
+		if (!ev_is_active(&m->timer)) {
+			ev_timer_set(&m->timer, PATH_GRACE, 0.);
+			ev_timer_start(loop, &m->timer);
+		}
+		return 0;
+	}
 	if (m->want.n == 0) {
 		monitor_end(loop, m, "no-extents", "%s has no extents left",
 			    m->path);
 		return 0;
+	}
+	if (m->replaced) {
+		m->replaced = false;
+		ev_timer_stop(loop, &m->timer);
 	}
 	if (filemap_plan(v->members, v->n, &m->want, p) < 0) {
 		set_error(m, "out of memory");

@@ -36,6 +36,7 @@ struct monitor {
 	char *last_error;
 	time_t since;
 	bool dirty;             /* the file may have changed: re-read extents */
+	bool replaced;          /* follow-path: a new file, maybe not written yet */
 	struct extent_list want; /* the file's extents as last read */
 	int wd_file, wd_dir;    /* inotify watches, -1 if none */
 	ev_timer timer;         /* follow-path grace, unlinked holder check */
@@ -86,6 +87,9 @@ void monitor_file_event(struct ev_loop *loop, struct monitor *m,
 			uint32_t mask);
 void monitor_dir_event(struct ev_loop *loop, struct monitor *m,
 		       uint32_t mask);
+
+/* Seconds a follow-path path may be gone, or its new file empty. */
+#define PATH_GRACE 1.0
 
 /* Internal to monitor.c and follow.c. */
 int monitor_watch_file(struct monitor *m);
