@@ -5,6 +5,7 @@
 #include "holders.h"
 #include "log.h"
 #include "monitor.h"
+#include "mounts.h"
 #include "notify.h"
 #include "state.h"
 
@@ -137,6 +138,7 @@ static void check_path(struct ev_loop *loop, struct monitor *m, bool final)
 		log_warn("close %s", m->path);
 	m->fd = fd;
 	m->st_ino = st.st_ino;
+	m->mnt_id = mounts_id_of(fd);
 	state_changed();
 	m->st_blocks = -1;
 	m->replaced = true;
@@ -154,7 +156,7 @@ void monitor_file_event(struct ev_loop *loop, struct monitor *m,
 		/* the kernel dropped the watch: the filesystem went away */
 		notify_unwatch(m, m->wd_file);
 		m->wd_file = -1;
-		monitor_end(loop, m, "device-gone",
+		monitor_end(loop, m, "unmounted",
 			    "the filesystem of %s was unmounted", m->path);
 		return;
 	}

@@ -7,6 +7,7 @@
 #include "device.h"
 #include "group.h"
 #include "log.h"
+#include "mounts.h"
 #include "notify.h"
 #include "state.h"
 
@@ -198,6 +199,7 @@ static struct monitor *monitor_new(const struct monitor_req *req,
 	m->state = MS_ACTIVE;
 	m->since = time(NULL);
 	m->wd_file = m->wd_dir = -1;
+	m->mnt_id = mounts_id_of(m->fd);
 	ev_timer_init(&m->timer, monitor_timer_cb, 0., 0.);
 	return m;
 }

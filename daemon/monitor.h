@@ -39,6 +39,7 @@ struct monitor {
 	bool replaced;          /* follow-path: a new file, maybe not written yet */
 	struct extent_list want; /* the file's extents as last read */
 	int wd_file, wd_dir;    /* inotify watches, -1 if none */
+	int mnt_id;             /* the mount holding fd (mounts.c), or -1 */
 	ev_timer timer;         /* follow-path grace, unlinked holder check */
 	TAILQ_ENTRY(monitor) dev_entry;
 	TAILQ_ENTRY(monitor) entry;

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "methods.h"
 #include "monitor.h"
+#include "mounts.h"
 #include "notify.h"
 #include "state.h"
 
@@ -267,6 +268,7 @@ static void shutdown_all(struct ev_loop *loop)
 	device_stop_all(loop);
 	device_reap(loop);
 	notify_shutdown(loop);
+	mounts_shutdown(loop);
 	state_shutdown();
 }
 
@@ -297,6 +299,10 @@ int main(int argc, char **argv)
 		errno = -r;
 		fatal("cannot create an inotify instance (raise "
 		      "fs.inotify.max_user_instances)");
+	}
+	if ((r = mounts_init(loop)) < 0) {
+		errno = -r;
+		fatal("cannot watch the mount table");
 	}
 	if (control_listen(loop, o.socket, act_fd, o.gid) < 0)
 		fatal("cannot listen on %s", o.socket);

@@ -1,0 +1,120 @@
+/* mounts.c: the mount table, watched through poll on /proc/self/mountinfo:
+ * a monitor whose filesystem is unmounted (even lazily) ends and lets go. */
+#include "mounts.h"
+#include "log.h"
+#include "monitor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int mfd = -1;
+static ev_io mio;
+
+int mounts_id_of(int fd)
+{
+	char path[64], line[256];
+	int id = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	if (!(f = fopen(path, "re")))
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "mnt_id: %d", &id) == 1)
+			break;
+	fclose(f);
+	return id;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The ids of the mounts in our namespace, sorted. */
+static int *read_ids(size_t *n)
+{
+	size_t cap = 64;
+	int *v = malloc(cap * sizeof(*v));
+	char *line = NULL;
+	size_t llen = 0;
+	FILE *f;
+
+	*n = 0;
+	if (!v || !(f = fopen("/proc/self/mountinfo", "re"))) {
+		free(v);
+		return NULL;
+	}
+	while (getline(&line, &llen, f) > 0) {
+		int id;
+		if (sscanf(line, "%d ", &id) != 1)
+			continue;
+		if (*n == cap) {
+			int *nv = realloc(v, (cap *= 2) * sizeof(*v));
+			if (!nv) {
+				free(v);
+				v = NULL;
+				break;
+			}
+			v = nv;
+		}
+		v[(*n)++] = id;
+	}
+	free(line);
+	fclose(f);
+	if (v)
+		qsort(v, *n, sizeof(*v), cmp_int);
+	return v;
+}
+
+/* The table changed: end the monitors whose mount left it. */
+static void changed_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct monitor *m, *next;
+	size_t n;
+	int *ids;
+
+	(void)w;
+	(void)revents;
+	log_debug("mount table changed");
+	if (!(ids = read_ids(&n))) {
+		log_warn("cannot read /proc/self/mountinfo");
+		return;
+	}
+	for (m = TAILQ_FIRST(&monitors); m; m = next) {
+		next = TAILQ_NEXT(m, entry);
+		if (m->mnt_id >= 0 &&
+		    !bsearch(&m->mnt_id, ids, n, sizeof(*ids), cmp_int))
+			monitor_end(loop, m, "unmounted",
+				    "the filesystem of %s was unmounted",
+				    m->path);
+	}
+	free(ids);
+}
+
+int mounts_init(struct ev_loop *loop)
+{
+	mfd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	if (mfd < 0)
+		return -errno;
+	/* mountinfo is always readable; a change is signalled as an error
+	 * condition, which poll and epoll report to a write watcher */
+	ev_io_init(&mio, changed_cb, mfd, EV_WRITE);
+	ev_io_start(loop, &mio);
+	return 0;
+}
+
+void mounts_shutdown(struct ev_loop *loop)
+{
+	if (mfd < 0)
+		return;
+	ev_io_stop(loop, &mio);
+	close(mfd);
+	mfd = -1;
+}
