@@ -88,7 +88,11 @@ ssize_t peer_fill(struct peer *p)
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -1;
-	take_fds(p, &mh, p->in_base + p->inlen);
+	/* The kernel ends a read just after the data the fds came with,
+	 * and may put earlier data without fds before it: the fds belong
+	 * to the message that holds the read's last byte. */
+	if (n > 0)
+		take_fds(p, &mh, p->in_base + p->inlen + (size_t)n - 1);
 	if (mh.msg_flags & MSG_CTRUNC)
 		p->fds_dropped = true;
 	p->inlen += (size_t)n;
@@ -148,6 +152,10 @@ int peer_queue(struct peer *p, const char *msg, int fd)
 {
 	size_t len = strlen(msg) + 1;
 
+	if (fd >= 0 && p->out_fd >= 0) {
+		errno = EBUSY;
+		return -1;
+	}
 	if (p->outoff == p->outlen)
 		p->outoff = p->outlen = 0;
 	if (p->outlen - p->outoff + len > DMF_OUTBUF_MAX) {
@@ -159,6 +167,10 @@ int peer_queue(struct peer *p, const char *msg, int fd)
 			memmove(p->out, p->out + p->outoff,
 				p->outlen - p->outoff);
 			p->outlen -= p->outoff;
+			if (p->out_fd >= 0) {
+				p->out_fd_at -= p->outoff;
+				p->out_fd_end -= p->outoff;
+			}
 			p->outoff = 0;
 		}
 		if (p->outcap - p->outlen < len) {
@@ -170,8 +182,11 @@ int peer_queue(struct peer *p, const char *msg, int fd)
 			p->outcap = ncap;
 		}
 	}
-	if (fd >= 0 && p->outoff == p->outlen)
+	if (fd >= 0) {
 		p->out_fd = fd;
+		p->out_fd_at = p->outlen;
+		p->out_fd_end = p->outlen + len;
+	}
 	memcpy(p->out + p->outlen, msg, len);
 	p->outlen += len;
 	return 0;
@@ -185,13 +200,20 @@ int peer_flush(struct peer *p)
 			struct cmsghdr align;
 		} cbuf;
 		struct iovec iov = { p->out + p->outoff, p->outlen - p->outoff };
+		bool with_fd = p->out_fd >= 0 && p->outoff == p->out_fd_at;
 		struct msghdr mh;
 		ssize_t n;
 
+		/* the fd's message alone in its sendmsg: what comes before
+		 * it goes first, what comes after it goes next */
+		if (p->out_fd >= 0 && p->outoff < p->out_fd_at)
+			iov.iov_len = p->out_fd_at - p->outoff;
+		else if (with_fd)
+			iov.iov_len = p->out_fd_end - p->outoff;
 		memset(&mh, 0, sizeof(mh));
 		mh.msg_iov = &iov;
 		mh.msg_iovlen = 1;
-		if (p->out_fd >= 0) {
+		if (with_fd) {
 			struct cmsghdr *c;
 			memset(&cbuf, 0, sizeof(cbuf));
 			mh.msg_control = cbuf.buf;
@@ -210,7 +232,8 @@ int peer_flush(struct peer *p)
 				return 0;
 			return -1;
 		}
-		p->out_fd = -1;
+		if (with_fd)
+			p->out_fd = -1; /* it went with the first byte */
 		p->outoff += (size_t)n;
 	}
 	p->outoff = p->outlen = 0;

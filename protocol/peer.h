@@ -12,7 +12,7 @@
 
 struct peer_fd {
 	int fd;
-	uint64_t at; /* stream offset of the byte it arrived with */
+	uint64_t at; /* stream offset of the last byte of its read */
 };
 
 struct peer {
@@ -26,7 +26,8 @@ struct peer {
 	bool fds_dropped; /* more fds arrived than we hold: they were closed */
 	char *out;
 	size_t outlen, outoff, outcap;
-	int out_fd; /* fd to attach to the next byte sent, or -1 */
+	int out_fd; /* fd to send with the message at out_fd_at, or -1 */
+	size_t out_fd_at, out_fd_end; /* that message, in out[] */
 	size_t max; /* largest message accepted, NUL included */
 };
 
@@ -51,8 +52,9 @@ static inline size_t peer_partial(const struct peer *p)
 	return p->inlen;
 }
 
-/* Queue MSG and its NUL; FD (or -1) goes with its first byte. Returns 0,
- * or -1 (ENOBUFS) when the queue would exceed DMF_OUTBUF_MAX. */
+/* Queue MSG and its NUL; FD (or -1) goes with it, in a sendmsg of its
+ * own. Returns 0, or -1: ENOBUFS when the queue would exceed
+ * DMF_OUTBUF_MAX, EBUSY when another fd is still waiting to be sent. */
 int peer_queue(struct peer *p, const char *msg, int fd);
 /* Send what is queued. Returns 1 when all is sent, 0 if some remains
  * (EAGAIN), -1 on error. */

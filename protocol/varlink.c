@@ -41,7 +41,8 @@ static cJSON *parse_object(const char *msg, const char **why)
 		*why = "JSON nested too deeply";
 		return NULL;
 	}
-	if (!(root = cJSON_Parse(msg))) {
+	/* the whole message must be the one object: no trailing bytes */
+	if (!(root = cJSON_ParseWithOpts(msg, NULL, 1))) {
 		*why = "not valid JSON";
 		return NULL;
 	}
