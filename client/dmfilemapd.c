@@ -208,17 +208,21 @@ int main(int argc, char **argv)
 	    !cJSON_AddNumberToObject(p, "group_id", (double)a.group_id) ||
 	    !cJSON_AddStringToObject(p, "mode", a.mode)) {
 		say("out of memory");
+		cJSON_Delete(p);
+		client_close(&c);
 		return DMF_EXIT_FAIL;
 	}
 	e = client_call(&c, DMF_INTERFACE ".Add", p, a.fd, a.foreground == 1,
 			&r);
 	if (e < 0) {
 		say("cannot monitor %s: %s", a.path, strerror(-e));
+		client_close(&c);
 		return DMF_EXIT_FAIL;
 	}
 	if (r.error) {
 		say("%s", client_error_text(&r, buf, sizeof(buf)));
 		vl_reply_free(&r);
+		client_close(&c);
 		return DMF_EXIT_FAIL;
 	}
 	const cJSON *m = cJSON_GetObjectItem(r.params, "monitor");

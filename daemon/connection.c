@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,7 @@ void conn_close(struct ev_loop *loop, struct conn *c, const char *why)
 	c->dead = true;
 	ev_io_stop(loop, &c->rio);
 	ev_io_stop(loop, &c->wio);
+	ev_idle_stop(loop, &c->more);
 	ev_timer_stop(loop, &c->idle);
 	peer_close(&c->peer);
 	LIST_REMOVE(c, entry);
@@ -52,6 +54,8 @@ void conn_reap(void)
 		freed = 0;
 	}
 }
+
+static void pump(struct ev_loop *loop, struct conn *c);
 
 static void flush(struct ev_loop *loop, struct conn *c)
 {
@@ -90,29 +94,57 @@ void conn_send(struct ev_loop *loop, struct conn *c, char *msg)
 		flush(loop, c);
 }
 
+/* Calls are handled while less than this is waiting to be sent: a client
+ * that sends faster than it reads is slowed down, not served unboundedly. */
+#define OUT_HIGH (256 * 1024)
+/* Messages handled per turn, so one client cannot starve the rest. */
+#define CONN_BATCH 64
+
 static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
+	struct conn *c = CONN_OF(w, wio);
+
 	(void)revents;
-	flush(loop, CONN_OF(w, wio));
+	flush(loop, c);
+	/* caught up: take calls again */
+	if (!c->dead && peer_backlog(&c->peer) < OUT_HIGH / 2 &&
+	    !ev_is_active(&c->rio) && !ev_is_active(&c->more))
+		pump(loop, c);
+}
+
+/* A client gone entirely (not just done sending) hangs up the socket. */
+static bool hung_up(const struct conn *c)
+{
+	struct pollfd pfd = { .fd = c->peer.fd, .events = POLLOUT };
+
+	return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR));
 }
 
 static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
+	struct conn *c = CONN_OF(w, idle);
+
 	(void)revents;
-	conn_close(loop, CONN_OF(w, idle), "message left half-sent");
+	if (!c->eof) {
+		conn_close(loop, c, "message left half-sent");
+		return;
+	}
+	/* a client that only half-closed may still read a stream */
+	if (hung_up(c))
+		conn_close(loop, c, NULL);
+	else
+		ev_timer_again(loop, &c->idle);
 }
 
-/* Messages handled per wake-up, so one client cannot starve the rest. */
-#define CONN_BATCH 64
-
-/* Handle the complete messages received. Returns true if some remain. */
+/* Handle up to BATCH complete messages. Returns true if there may be
+ * more to handle now. */
 static bool process(struct ev_loop *loop, struct conn *c, int batch)
 {
 	for (int i = 0; i < batch; i++) {
 		int fds[DMF_FDS_MAX], nfds, r;
 		char *msg;
 
-		if (c->dead)
+		if (c->dead || peer_backlog(&c->peer) >= OUT_HIGH)
 			return false;
 		r = peer_next(&c->peer, &msg, fds, &nfds);
 		if (r < 0) {
@@ -129,6 +161,42 @@ static bool process(struct ev_loop *loop, struct conn *c, int batch)
 	return !c->dead;
 }
 
+/* Handle what has arrived, then decide what to wait for: more input, a
+ * turn after the other clients (the idle watcher), or the output to
+ * drain (write_cb). Input is not read while any of that is pending, so
+ * the input buffer stays bounded. */
+static void pump(struct ev_loop *loop, struct conn *c)
+{
+	bool more = process(loop, c, CONN_BATCH);
+
+	if (c->dead)
+		return;
+	if (peer_backlog(&c->peer) >= OUT_HIGH) {
+		ev_io_stop(loop, &c->rio);
+		ev_idle_stop(loop, &c->more);
+	} else if (more) {
+		ev_io_stop(loop, &c->rio);
+		ev_idle_start(loop, &c->more);
+	} else {
+		ev_idle_stop(loop, &c->more);
+		if (c->eof) {
+			conn_finish_if_done(loop, c);
+			return;
+		}
+		ev_io_start(loop, &c->rio);
+	}
+	if (peer_partial(&c->peer))
+		ev_timer_again(loop, &c->idle);
+	else if (!c->eof)
+		ev_timer_stop(loop, &c->idle);
+}
+
+static void more_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	(void)revents;
+	pump(loop, CONN_OF(w, more));
+}
+
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct conn *c = CONN_OF(w, rio);
@@ -140,30 +208,26 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		conn_close(loop, c, strerror(errno));
 		return;
 	}
-	if (n == 0) { /* the client is done sending: answer, then close */
+	if (n == 0) { /* done sending: answer what came, then close */
 		ev_io_stop(loop, &c->rio);
-		ev_timer_stop(loop, &c->idle);
 		c->eof = true;
-		process(loop, c, INT32_MAX);
-		conn_finish_if_done(loop, c);
-		return;
+		if (hung_up(c)) { /* gone: nobody to answer */
+			conn_close(loop, c, NULL);
+			return;
+		}
+		ev_timer_again(loop, &c->idle); /* now checks for hang-up */
 	}
-	if (process(loop, c, CONN_BATCH))
-		ev_feed_event(loop, &c->rio, EV_READ); /* more after others */
-	if (c->dead)
-		return;
-	if (peer_partial(&c->peer))
-		ev_timer_again(loop, &c->idle);
-	else
-		ev_timer_stop(loop, &c->idle);
+	pump(loop, c);
 }
 
 void conn_finish_if_done(struct ev_loop *loop, struct conn *c)
 {
 	if (c->dead || !c->eof || c->watch_all || c->watch_id)
 		return;
+	if (ev_is_active(&c->more))
+		return; /* calls still to answer */
 	c->closing = true;
-	if (!peer_pending(&c->peer))
+	if (!peer_backlog(&c->peer))
 		conn_close(loop, c, NULL);
 }
 
@@ -181,6 +245,7 @@ struct conn *conn_new(struct ev_loop *loop, int fd)
 	}
 	ev_io_init(&c->rio, read_cb, fd, EV_READ);
 	ev_io_init(&c->wio, write_cb, fd, EV_WRITE);
+	ev_idle_init(&c->more, more_cb);
 	ev_init(&c->idle, idle_cb);
 	c->idle.repeat = DMF_IDLE_TIMEOUT;
 	ev_io_start(loop, &c->rio);

@@ -14,6 +14,7 @@
 struct conn {
 	struct peer peer;
 	ev_io rio, wio;
+	ev_idle more;   /* calls left to handle, after the other clients */
 	ev_timer idle; /* a half-sent message may not stall forever */
 	uid_t uid;
 	pid_t pid;

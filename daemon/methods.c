@@ -267,14 +267,19 @@ static char *m_remove(struct call *x)
 	return reply;
 }
 
+/* For methods that take no parameters. */
+static const char *const no_params[] = { NULL };
+
 static char *m_list(struct call *x)
 {
-	cJSON *p = cJSON_CreateObject(), *a = cJSON_CreateArray();
+	const char *unknown = vl_param_unknown(x->vc->params, no_params);
 	struct monitor *m;
+	cJSON *p, *a;
 
-	if (vl_param_unknown(x->vc->params, (const char *const[]){ NULL }))
-		return bad_param(vl_param_unknown(
-			x->vc->params, (const char *const[]){ NULL }));
+	if (unknown)
+		return bad_param(unknown);
+	p = cJSON_CreateObject();
+	a = cJSON_CreateArray();
 	if (!p || !a)
 		goto nomem;
 	cJSON_AddItemToObject(p, "monitors", a);
@@ -295,11 +300,16 @@ nomem:
 
 static char *m_info(struct call *x)
 {
-	cJSON *p = cJSON_CreateObject(), *io = cJSON_CreateObject();
+	const char *unknown = vl_param_unknown(x->vc->params, no_params);
 	struct timespec ts;
-	bool ok = p && io;
+	cJSON *p, *io;
+	bool ok;
 
-	(void)x;
+	if (unknown)
+		return bad_param(unknown);
+	p = cJSON_CreateObject();
+	io = cJSON_CreateObject();
+	ok = p && io;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ok = ok && cJSON_AddStringToObject(p, "version", DMF_VERSION);
 	ok = ok && cJSON_AddNumberToObject(p, "pid", getpid());
@@ -325,8 +335,7 @@ static char *m_info(struct call *x)
 					   (double)dm_counters.total);
 	if (!ok) {
 		cJSON_Delete(p);
-		if (!p)
-			cJSON_Delete(io);
+		cJSON_Delete(io); /* not yet in P */
 		return NULL;
 	}
 	cJSON_AddItemToObject(p, "ioctls", io);
@@ -360,9 +369,13 @@ static char *m_watch(struct call *x)
 
 static char *s_get_info(struct call *x)
 {
-	cJSON *p = cJSON_CreateObject(), *ifs = cJSON_CreateArray();
+	const char *unknown = vl_param_unknown(x->vc->params, no_params);
+	cJSON *p, *ifs;
 
-	(void)x;
+	if (unknown)
+		return bad_param(unknown);
+	p = cJSON_CreateObject();
+	ifs = cJSON_CreateArray();
 	if (!p || !ifs || !cJSON_AddStringToObject(p, "vendor", "dmfilemap") ||
 	    !cJSON_AddStringToObject(p, "product", "dmfilemap-supervisord") ||
 	    !cJSON_AddStringToObject(p, "version", DMF_VERSION) ||

@@ -36,7 +36,7 @@ void peer_close(struct peer *p)
 	free(p->in);
 	free(p->out);
 	p->in = p->out = NULL;
-	p->inlen = p->incap = p->outlen = p->outoff = p->outcap = 0;
+	p->inoff = p->inlen = p->incap = p->outlen = p->outoff = p->outcap = 0;
 }
 
 static void take_fds(struct peer *p, struct msghdr *mh, uint64_t at)
@@ -68,6 +68,12 @@ ssize_t peer_fill(struct peer *p)
 	struct msghdr mh;
 	ssize_t n;
 
+	if (p->inoff) { /* drop what was returned already */
+		memmove(p->in, p->in + p->inoff, p->inlen - p->inoff);
+		p->inlen -= p->inoff;
+		p->in_base += p->inoff;
+		p->inoff = 0;
+	}
 	if (p->incap - p->inlen < READ_CHUNK) {
 		size_t ncap = p->inlen + READ_CHUNK;
 		char *v = realloc(p->in, ncap);
@@ -101,29 +107,32 @@ ssize_t peer_fill(struct peer *p)
 
 int peer_next(struct peer *p, char **msg, int fds[DMF_FDS_MAX], int *nfds)
 {
-	char *nul = memchr(p->in + p->scan, '\0', p->inlen - p->scan);
-	size_t len, keep = 0;
+	char *start = p->in + p->inoff, *nul;
+	size_t avail = p->inlen - p->inoff, len, keep = 0;
 	uint64_t end;
 
 	*nfds = 0;
 	*msg = NULL;
+	if (avail == 0)
+		return 0;
+	nul = memchr(start + p->scan, '\0', avail - p->scan);
 	if (!nul) {
-		p->scan = p->inlen;
-		if (p->inlen >= p->max) {
+		p->scan = avail;
+		if (avail >= p->max) {
 			errno = EMSGSIZE;
 			return -1;
 		}
 		return 0;
 	}
-	len = (size_t)(nul - p->in) + 1;
+	len = (size_t)(nul - start) + 1;
 	if (len > p->max) {
 		errno = EMSGSIZE;
 		return -1;
 	}
 	if (!(*msg = malloc(len)))
 		return -1;
-	memcpy(*msg, p->in, len);
-	end = p->in_base + len;
+	memcpy(*msg, start, len);
+	end = p->in_base + p->inoff + len;
 	for (size_t i = 0; i < p->nfds; i++) {
 		if (p->fds[i].at >= end)
 			p->fds[keep++] = p->fds[i];
@@ -141,10 +150,12 @@ int peer_next(struct peer *p, char **msg, int fds[DMF_FDS_MAX], int *nfds)
 		*nfds = DMF_FDS_MAX + 1;
 		p->fds_dropped = false;
 	}
-	memmove(p->in, p->in + len, p->inlen - len);
-	p->inlen -= len;
-	p->in_base = end;
+	p->inoff += len;
 	p->scan = 0;
+	if (p->inoff == p->inlen) {
+		p->in_base += p->inlen;
+		p->inoff = p->inlen = 0;
+	}
 	return 1;
 }
 
@@ -158,7 +169,7 @@ int peer_queue(struct peer *p, const char *msg, int fd)
 	}
 	if (p->outoff == p->outlen)
 		p->outoff = p->outlen = 0;
-	if (p->outlen - p->outoff + len > DMF_OUTBUF_MAX) {
+	if (p->outlen - p->outoff > DMF_OUTBUF_MAX) {
 		errno = ENOBUFS;
 		return -1;
 	}

@@ -17,10 +17,10 @@ struct peer_fd {
 
 struct peer {
 	int fd;
-	char *in; /* received, not yet returned as messages */
-	size_t inlen, incap;
+	char *in; /* in[inoff..inlen): received, not yet returned */
+	size_t inoff, inlen, incap;
 	uint64_t in_base; /* stream offset of in[0] */
-	size_t scan;      /* bytes of in[] known to hold no NUL */
+	size_t scan;      /* bytes from in[inoff] known to hold no NUL */
 	struct peer_fd fds[DMF_FDS_MAX * 4];
 	size_t nfds;
 	bool fds_dropped; /* more fds arrived than we hold: they were closed */
@@ -49,12 +49,18 @@ int peer_next(struct peer *p, char **msg, int fds[DMF_FDS_MAX], int *nfds);
 /* Bytes of a message that has begun but is not complete. */
 static inline size_t peer_partial(const struct peer *p)
 {
-	return p->inlen;
+	return p->inlen - p->inoff;
+}
+/* Bytes queued and not yet sent. */
+static inline size_t peer_backlog(const struct peer *p)
+{
+	return p->outlen - p->outoff;
 }
 
 /* Queue MSG and its NUL; FD (or -1) goes with it, in a sendmsg of its
- * own. Returns 0, or -1: ENOBUFS when the queue would exceed
- * DMF_OUTBUF_MAX, EBUSY when another fd is still waiting to be sent. */
+ * own. Returns 0, or -1: ENOBUFS when DMF_OUTBUF_MAX bytes are already
+ * waiting (one long reply is fine; a client that reads none is not),
+ * EBUSY when another fd is still waiting to be sent. */
 int peer_queue(struct peer *p, const char *msg, int fd);
 /* Send what is queued. Returns 1 when all is sent, 0 if some remains
  * (EAGAIN), -1 on error. */

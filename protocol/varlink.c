@@ -33,10 +33,45 @@ static bool too_deep(const char *s)
 	return false;
 }
 
+/* Strict UTF-8 (no overlongs, surrogates or values past U+10FFFF): what
+ * we echo back in replies must be valid JSON text. */
+static bool utf8_valid(const unsigned char *s)
+{
+	while (*s) {
+		unsigned c = *s, n, cp, i;
+		if (c < 0x80) {
+			s++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3, cp = c & 0x07;
+		else
+			return false;
+		for (i = 1; i <= n; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (s[i] & 0x3f);
+		}
+		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			return false;
+		s += n + 1;
+	}
+	return true;
+}
+
 static cJSON *parse_object(const char *msg, const char **why)
 {
 	cJSON *root;
 
+	if (!utf8_valid((const unsigned char *)msg)) {
+		*why = "not valid UTF-8";
+		return NULL;
+	}
 	if (too_deep(msg)) {
 		*why = "JSON nested too deeply";
 		return NULL;
