@@ -58,11 +58,9 @@ static void fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, PROG ": ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	client_vsay(PROG, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	exit(DMF_EXIT_FAIL);
 }
 

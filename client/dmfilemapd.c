@@ -30,17 +30,7 @@ struct args {
 	int verbose;
 };
 
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
+#define say(...) client_say(PROG, __VA_ARGS__)
 
 /* The original's checks and messages, in its order. */
 static int parse_args(int argc, char **argv, struct args *a)

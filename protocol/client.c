@@ -75,6 +75,22 @@ int client_call(struct client *c, const char *method, cJSON *params, int fd,
 	return client_next(c, r);
 }
 
+void client_vsay(const char *prog, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void client_say(const char *prog, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	client_vsay(prog, fmt, ap);
+	va_end(ap);
+}
+
 const char *client_error_text(const struct vl_reply *r, char *buf, size_t len)
 {
 	const cJSON *m = r->params

@@ -3,6 +3,7 @@
 #ifndef DMF_CLIENT_H
 #define DMF_CLIENT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -29,5 +30,10 @@ int client_next(struct client *c, struct vl_reply *r);
  * error name with its parameters. */
 const char *client_error_text(const struct vl_reply *r, char *buf,
 			      size_t len);
+
+/* "PROG: MESSAGE" on stderr, one line. */
+void client_say(const char *prog, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void client_vsay(const char *prog, const char *fmt, va_list ap);
 
 #endif
