@@ -31,7 +31,7 @@ PROTO_SRC  = protocol/peer.c protocol/varlink.c
 DAEMON_SRC = daemon/server.c daemon/control.c daemon/connection.c \
 	     daemon/methods.c daemon/monitor.c daemon/follow.c daemon/group.c \
 	     daemon/device.c daemon/notify.c daemon/holders.c daemon/filemap.c \
-	     daemon/auxdata.c daemon/log.c daemon/state.c daemon/mounts.c \
+	     daemon/auxdata.c daemon/log.c daemon/state.c daemon/mounts.c daemon/fdstore.c \
 	     $(PROTO_SRC)
 CLIENT_SRC = client/events.c protocol/client.c $(PROTO_SRC)
 CTL_SRC    = client/dmfilemapctl.c $(CLIENT_SRC)

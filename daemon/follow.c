@@ -5,6 +5,7 @@
 #include "holders.h"
 #include "log.h"
 #include "monitor.h"
+#include "fdstore.h"
 #include "mounts.h"
 #include "notify.h"
 #include "state.h"
@@ -136,7 +137,9 @@ static void check_path(struct ev_loop *loop, struct monitor *m, bool final)
 	m->wd_file = -1;
 	if (close(m->fd) < 0)
 		log_warn("close %s", m->path);
+	fdstore_drop(m);
 	m->fd = fd;
+	fdstore_put(m);
 	m->st_ino = st.st_ino;
 	m->mnt_id = mounts_id_of(fd);
 	state_changed();

@@ -7,6 +7,7 @@
 #include "device.h"
 #include "group.h"
 #include "log.h"
+#include "fdstore.h"
 #include "mounts.h"
 #include "notify.h"
 #include "state.h"
@@ -110,6 +111,8 @@ static int check_file(const struct monitor_req *req, struct stat *st,
 			"regular file", p);
 		return -1;
 	}
+	if (req->trusted)
+		goto fs; /* our own fd, from the fd store: it may be renamed */
 	if (stat(p, &pst) < 0) {
 		set_err(err, DMF_ERR("BadFile"), "cannot monitor %s: %s", p,
 			strerror(errno));
@@ -121,6 +124,7 @@ static int check_file(const struct monitor_req *req, struct stat *st,
 			"passed", p);
 		return -1;
 	}
+fs:
 	if (fstatfs(req->fd, &sfs) == 0 && (uint32_t)sfs.f_type == BTRFS_MAGIC) {
 		set_err(err, DMF_ERR("UnsupportedFilesystem"),
 			"cannot monitor %s: on btrfs, whose extents are not "
@@ -349,6 +353,11 @@ struct monitor *monitor_add(struct ev_loop *loop, const struct monitor_req *req,
 		 monitor_mode_name(m->mode));
 	control_event(m, "added", 0, NULL, "monitor added");
 	state_changed();
+	fdstore_put(m);
+	if (req->trusted && m->mode == MODE_INODE) /* renamed, unlinked? */
+		monitor_file_event(loop, m, IN_MOVE_SELF | IN_ATTRIB);
+	if (m->state == MS_ENDED)
+		return m;
 	monitor_sync(loop, m); /* reconcile at once */
 	return m;
 }
@@ -480,6 +489,8 @@ void monitor_end(struct ev_loop *loop, struct monitor *m, const char *reason,
 	log_info("monitor %" PRIu64 " (%s): ended: %s", m->id, m->path, msg);
 	control_event(m, "ended", 0, reason, msg);
 	m->state = MS_ENDED;
+	if (strcmp(reason, "shutdown")) /* the next start takes them back */
+		fdstore_drop(m);
 	ev_timer_stop(loop, &m->timer);
 	notify_unwatch(m, m->wd_file);
 	notify_unwatch(m, m->wd_dir);
@@ -516,6 +527,12 @@ int monitor_remove(struct ev_loop *loop, struct monitor *m, bool delete_group,
 	monitor_end(loop, m, "removed", "removed by request%s",
 		    delete_group ? ", group deleted" : "");
 	return 0;
+}
+
+void monitor_ids_above(uint64_t floor)
+{
+	if (next_id <= floor)
+		next_id = floor + 1;
 }
 
 void monitor_reap(void)

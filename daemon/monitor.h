@@ -58,6 +58,7 @@ struct monitor_req {
 	const char *alias; /* Create */
 	bool precise;      /* Create */
 	const char *histogram; /* Create: "10,20" in kernel units, or NULL */
+	bool trusted; /* fd from the fd store: PATH may be stale */
 };
 
 /* A failed call: a Varlink error name and a one-line message naming the
@@ -80,6 +81,8 @@ void monitor_end(struct ev_loop *loop, struct monitor *m, const char *reason,
 int monitor_remove(struct ev_loop *loop, struct monitor *m, bool delete_group,
 		   struct monitor_err *err);
 void monitor_reap(void);
+/* Ids given from now on are above FLOOR. */
+void monitor_ids_above(uint64_t floor);
 struct monitor *monitor_find_id(uint64_t id);
 struct monitor *monitor_find_path(const char *path);
 

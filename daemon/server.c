@@ -8,6 +8,7 @@
 #include "log.h"
 #include "methods.h"
 #include "monitor.h"
+#include "fdstore.h"
 #include "mounts.h"
 #include "notify.h"
 #include "state.h"
@@ -28,7 +29,6 @@
 #include <unistd.h>
 
 #define PROG "dmfilemap-supervisord"
-#define SD_LISTEN_FDS_START 3
 
 static const char usage_text[] =
 	"usage: " PROG " [-f] [-v]... [--socket PATH] [--socket-group GROUP]\n"
@@ -145,23 +145,18 @@ static const char *default_state(const char *sock, char *buf, size_t len)
 static int activation_fd(void)
 {
 	const char *pid = getenv("LISTEN_PID"), *n = getenv("LISTEN_FDS");
-	int type = 0;
-	socklen_t len = sizeof(type);
+	int fd;
 
 	if (!pid || !n || atol(pid) != (long)getpid())
 		return -1;
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");
+	/* the listening socket, and monitored files from the fd store */
+	fd = fdstore_take_listen_fds(atoi(n) > 0 && atoi(n) < 1 << 20 ? atoi(n) : 0);
 	unsetenv("LISTEN_FDNAMES");
-	if (atoi(n) != 1)
-		fatalx("socket activation: expected 1 socket, got %s", n);
-	if (getsockopt(SD_LISTEN_FDS_START, SOL_SOCKET, SO_TYPE, &type,
-		       &len) < 0 || type != SOCK_STREAM)
-		fatalx("socket activation: fd 3 is not a stream socket");
-	if (fcntl(SD_LISTEN_FDS_START, F_SETFD, FD_CLOEXEC) < 0 ||
-	    fcntl(SD_LISTEN_FDS_START, F_SETFL, O_NONBLOCK) < 0)
+	if (fd >= 0 && fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
 		fatal("socket activation: fcntl");
-	return SD_LISTEN_FDS_START;
+	return fd;
 }
 
 /* One supervisor per socket: hold PATH.lock for our whole life. */
@@ -270,6 +265,7 @@ static void shutdown_all(struct ev_loop *loop)
 	notify_shutdown(loop);
 	mounts_shutdown(loop);
 	state_shutdown();
+	fdstore_shutdown();
 }
 
 int main(int argc, char **argv)
@@ -285,6 +281,8 @@ int main(int argc, char **argv)
 	parse_options(argc, argv, &o);
 	log_init(PROG, true, o.verbose); /* stderr until detached */
 	signal(SIGPIPE, SIG_IGN);
+	if (fdstore_init() < 0)
+		fatal("cannot use NOTIFY_SOCKET");
 	act_fd = activation_fd();
 	if (!o.foreground)
 		ready_fd = detach();

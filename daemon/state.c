@@ -4,6 +4,7 @@
 #include "state.h"
 #include "device.h"
 #include "dmfilemap.h"
+#include "fdstore.h"
 #include "log.h"
 #include "monitor.h"
 
@@ -35,6 +36,14 @@ static cJSON *entry(const struct monitor *m)
 	    !cJSON_AddStringToObject(o, "mode", monitor_mode_name(m->mode))) {
 		cJSON_Delete(o);
 		return NULL;
+	}
+	if (fdstore_enabled()) {
+		char name[64];
+		fdstore_name(m, name, sizeof(name));
+		if (!cJSON_AddStringToObject(o, "fdname", name)) {
+			cJSON_Delete(o);
+			return NULL;
+		}
 	}
 	return o;
 }
@@ -176,7 +185,13 @@ static void restore_one(struct ev_loop *loop, const cJSON *e)
 		log_warnx("state: ignoring a malformed entry");
 		return;
 	}
-	req.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	const char *fdname =
+		cJSON_GetStringValue(cJSON_GetObjectItem(e, "fdname"));
+	/* the fd store's fd is the file itself, wherever it is now */
+	req.fd = fdname ? fdstore_take(fdname) : -1;
+	req.trusted = req.fd >= 0;
+	if (req.fd < 0)
+		req.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (req.fd < 0 || fstat(req.fd, &st) < 0 ||
 	    (double)st.st_dev != dev->valuedouble ||
 	    (double)st.st_ino != ino->valuedouble) {
@@ -208,9 +223,11 @@ int state_init(struct ev_loop *loop, const char *path)
 	if (!(state_path = strdup(path)))
 		return -1;
 	ev_timer_init(&save_timer, save_cb, STATE_DELAY, 0.);
+	monitor_ids_above(fdstore_max_id());
 	if (!(text = read_file(path))) {
 		if (errno != ENOENT)
 			log_warn("state: cannot read %s", path);
+		fdstore_release_unused();
 		return 0;
 	}
 	root = cJSON_Parse(text);
@@ -226,6 +243,7 @@ int state_init(struct ev_loop *loop, const char *path)
 		n++;
 	}
 	cJSON_Delete(root);
+	fdstore_release_unused();
 	log_info("state: %zu of %d monitors re-adopted from %s", nmonitors, n,
 		 path);
 	state_changed(); /* the dropped ones leave the file too */

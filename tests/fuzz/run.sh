@@ -13,7 +13,7 @@ printf '#define DMF_SBINDIR "/usr/local/sbin"\n' > "$B/config.h"
 make -s B="$B" "$B/idl.c" || exit 1
 DSRC="daemon/control.c daemon/connection.c daemon/methods.c daemon/monitor.c
 daemon/follow.c daemon/group.c daemon/device.c daemon/notify.c daemon/holders.c
-daemon/filemap.c daemon/auxdata.c daemon/log.c daemon/state.c daemon/mounts.c protocol/peer.c
+daemon/filemap.c daemon/auxdata.c daemon/log.c daemon/state.c daemon/mounts.c daemon/fdstore.c protocol/peer.c
 protocol/varlink.c $B/idl.c"
 # shellcheck disable=SC2086
 $CC $FL -include "$B/config.h" tests/fuzz/fuzz_decoder.c $DSRC -o "$B/fuzz_decoder" \
