@@ -1655,6 +1655,8 @@ def main():
     ap.add_argument("--tmp")
     ap.add_argument("--repo")
     ap.add_argument("--only", action="append", default=[])
+    ap.add_argument("--skip", action="append", default=[],
+                    help="NAME: not run here (said, with the reason)")
     ap.add_argument("--list", action="store_true")
     ap.add_argument("--inner-nobody", action="store_true")
     a = ap.parse_args()
@@ -1687,6 +1689,10 @@ def main():
     failed = 0
     for name, fn in TESTS:
         if a.only and name not in a.only:
+            continue
+        if name in a.skip:
+            print("skip %s: a throughput test, run in the sanitizer pass, "
+                  "too slow under valgrind" % name, flush=True)
             continue
         try:
             fn(ctx)

@@ -127,20 +127,30 @@ for _ in $(seq 1200); do
 done
 if [ $started = 0 ]; then
 	bad daemon_start "no socket at $sock; log: $(tail -5 "$dlog" | tr '\n' ' ')"
+	if [ "${nskip:-0}" -gt 0 ]; then
+	echo "$pass passed, $fail failed, $nskip skipped"
+else
 	echo "$pass passed, $fail failed"
+fi
 	exit 1
 fi
 ok daemon_start
 
-# The probes.
+# The probes. Under valgrind the two throughput probes (megabytes of
+# replies) are left to the sanitizer pass: they test no memory handling
+# that pass does not, and take many minutes here.
+slow=()
+[ "$valgrind" = 1 ] && slow=(--skip client_that_does_not_read_is_dropped
+	--skip pipelining_client_that_reads_gets_all_replies)
 "$PY" "$here/probes.py" --socket "$sock" --build "$build" --pid "$dpid" \
-	--tmp "$T" --repo "$repo" "${only[@]}" >"$T/probes.out" 2>"$T/probes.err" &
+	--tmp "$T" --repo "$repo" "${only[@]}" "${slow[@]}" >"$T/probes.out" 2>"$T/probes.err" &
 ppid=$!
 tail -n +1 -f --pid=$ppid "$T/probes.out" 2>/dev/null
 wait $ppid
 prc=$?
 np=$(grep -c '^ok ' "$T/probes.out")
 nf=$(grep -c '^FAIL ' "$T/probes.out")
+nskip=$(grep -c '^skip ' "$T/probes.out")
 pass=$((pass + np))
 fail=$((fail + nf))
 if [ $prc -ne 0 ] && [ "$nf" -eq 0 ]; then
@@ -272,5 +282,9 @@ if [ $fail -ne 0 ]; then
 	tail -20 "$dlog" >&2
 	[ -s "$T/probes.err" ] && { echo "--- probes stderr ---" >&2; tail -20 "$T/probes.err" >&2; }
 fi
-echo "$pass passed, $fail failed"
+if [ "${nskip:-0}" -gt 0 ]; then
+	echo "$pass passed, $fail failed, $nskip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
 [ $fail -eq 0 ]
