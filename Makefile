@@ -123,9 +123,6 @@ lint:
 demo: all deps
 	tests/kernel/demo.sh --build $(B)
 
-bench: all deps
-	bench/run.sh --build $(B)
-
 # ---- install -----------------------------------------------------------
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man7 \
@@ -155,4 +152,4 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all deps unit check fuzz lint demo bench install uninstall clean FORCE
+.PHONY: all deps unit check fuzz lint demo install uninstall clean FORCE
