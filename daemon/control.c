@@ -165,7 +165,7 @@ static cJSON *event_json(const struct monitor *m, const char *event,
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ok = ok && cJSON_AddStringToObject(e, "event", event);
 	ok = ok && cJSON_AddNumberToObject(e, "id", (double)m->id);
-	ok = ok && cJSON_AddStringToObject(e, "path", m->path);
+	ok = ok && vl_add_text(e, "path", m->path);
 	ok = ok && cJSON_AddNumberToObject(e, "group_id", (double)m->group_id);
 	ok = ok && cJSON_AddNumberToObject(e, "regions", (double)m->regions);
 	ok = ok && (!strcmp(event, "regrouped")
@@ -174,7 +174,7 @@ static cJSON *event_json(const struct monitor *m, const char *event,
 			    : cJSON_AddNullToObject(e, "old_group_id"));
 	ok = ok && (reason ? cJSON_AddStringToObject(e, "reason", reason)
 			   : cJSON_AddNullToObject(e, "reason"));
-	ok = ok && cJSON_AddStringToObject(e, "message", message);
+	ok = ok && vl_add_text(e, "message", message);
 	ok = ok && cJSON_AddNumberToObject(e, "time",
 					   (double)ts.tv_sec +
 						   ts.tv_nsec / 1e9);

@@ -65,7 +65,9 @@ static void check_unlinked(struct ev_loop *loop, struct monitor *m)
 			m->state = MS_ACTIVE; /* linked again */
 		return;
 	}
-	held = holders_other(m->st_dev, m->st_ino);
+	/* the service manager holds our fd store's copy: not a user */
+	held = holders_other(m->st_dev, m->st_ino,
+			     fdstore_enabled() ? getppid() : 0);
 	if (held < 0)
 		log_warn("monitor %" PRIu64 ": cannot scan /proc", m->id);
 	if (held == 0) {

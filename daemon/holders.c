@@ -42,14 +42,15 @@ static bool pid_holds(int procfd, const char *pid, dev_t dev, ino_t ino)
 	return found;
 }
 
-int holders_other(dev_t dev, ino_t ino)
+int holders_other(dev_t dev, ino_t ino, pid_t ignore)
 {
-	char self[24];
+	char self[24], other[24];
 	struct dirent *e;
 	int procfd, r = 0;
 	DIR *d;
 
 	snprintf(self, sizeof(self), "%d", (int)getpid());
+	snprintf(other, sizeof(other), "%d", ignore > 0 ? (int)ignore : -1);
 	procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (procfd < 0)
 		return -1;
@@ -60,7 +61,7 @@ int holders_other(dev_t dev, ino_t ino)
 	while (!r && (e = readdir(d))) {
 		if (!isdigit((unsigned char)e->d_name[0]))
 			continue;
-		if (!strcmp(e->d_name, self))
+		if (!strcmp(e->d_name, self) || !strcmp(e->d_name, other))
 			continue;
 		if (pid_holds(procfd, e->d_name, dev, ino))
 			r = 1;

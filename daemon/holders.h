@@ -5,8 +5,8 @@
 
 #include <sys/types.h>
 
-/* 1 if a process other than us has DEV/INO open, 0 if none, -1 on error
- * (errno set). */
-int holders_other(dev_t dev, ino_t ino);
+/* 1 if a process other than us (and IGNORE, if > 0) has DEV/INO open, 0
+ * if none, -1 on error (errno set). */
+int holders_other(dev_t dev, ino_t ino, pid_t ignore);
 
 #endif

@@ -45,14 +45,13 @@ cJSON *monitor_json(const struct monitor *m)
 	bool ok = o != NULL;
 
 	ok = ok && cJSON_AddNumberToObject(o, "id", (double)m->id);
-	ok = ok && cJSON_AddStringToObject(o, "path", m->path);
+	ok = ok && vl_add_text(o, "path", m->path);
 	ok = ok && cJSON_AddStringToObject(o, "device",
 					   m->dev ? m->dev->devstr : "");
-	ok = ok && cJSON_AddStringToObject(o, "dm_name",
-					   m->dev ? m->dev->name : "");
+	ok = ok && vl_add_text(o, "dm_name", m->dev ? m->dev->name : "");
 	ok = ok && cJSON_AddNumberToObject(o, "group_id", (double)m->group_id);
-	ok = ok && (m->alias ? cJSON_AddStringToObject(o, "alias", m->alias)
-			     : cJSON_AddNullToObject(o, "alias"));
+	ok = ok && (m->alias ? vl_add_text(o, "alias", m->alias)
+			     : cJSON_AddNullToObject(o, "alias") != NULL);
 	ok = ok && cJSON_AddStringToObject(o, "mode",
 					   monitor_mode_name(m->mode));
 	ok = ok && cJSON_AddNumberToObject(o, "regions", (double)m->regions);
@@ -60,9 +59,8 @@ cJSON *monitor_json(const struct monitor *m)
 					   monitor_state_name(m->state));
 	ok = ok && cJSON_AddNumberToObject(o, "updates", (double)m->updates);
 	ok = ok && (m->last_error
-			    ? cJSON_AddStringToObject(o, "last_error",
-						      m->last_error)
-			    : cJSON_AddNullToObject(o, "last_error"));
+			    ? vl_add_text(o, "last_error", m->last_error)
+			    : cJSON_AddNullToObject(o, "last_error") != NULL);
 	ok = ok && cJSON_AddNumberToObject(o, "since", (double)m->since);
 	if (!ok) {
 		cJSON_Delete(o);

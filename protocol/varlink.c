@@ -33,35 +33,72 @@ static bool too_deep(const char *s)
 	return false;
 }
 
-/* Strict UTF-8 (no overlongs, surrogates or values past U+10FFFF): what
- * we echo back in replies must be valid JSON text. */
+/* Length of the strict UTF-8 sequence at S (no overlongs, surrogates or
+ * values past U+10FFFF), or 0 if S does not start one. */
+static size_t utf8_seq(const unsigned char *s)
+{
+	unsigned c = *s, n, cp, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 1, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 2, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 3, cp = c & 0x07;
+	else
+		return 0;
+	for (i = 1; i <= n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n + 1;
+}
+
+/* What we echo back in replies must be valid JSON text. */
 static bool utf8_valid(const unsigned char *s)
 {
-	while (*s) {
-		unsigned c = *s, n, cp, i;
-		if (c < 0x80) {
-			s++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			n = 2, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			n = 3, cp = c & 0x07;
-		else
+	size_t n;
+
+	for (; *s; s += n)
+		if (!(n = utf8_seq(s)))
 			return false;
-		for (i = 1; i <= n; i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i] & 0x3f);
-		}
-		if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-		    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-			return false;
-		s += n + 1;
-	}
 	return true;
+}
+
+bool vl_add_text(cJSON *o, const char *key, const char *text)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	char *clean, *p;
+	bool ok;
+
+	if (utf8_valid(s))
+		return cJSON_AddStringToObject(o, key, text) != NULL;
+	/* bytes from the kernel or a file name: each invalid byte becomes
+	 * U+FFFD, so that the reply stays valid JSON */
+	if (!(clean = p = malloc(strlen(text) * 3 + 1)))
+		return false;
+	while (*s) {
+		size_t n = utf8_seq(s);
+		if (n) {
+			memcpy(p, s, n);
+			p += n;
+			s += n;
+		} else {
+			memcpy(p, "\xef\xbf\xbd", 3);
+			p += 3;
+			s++;
+		}
+	}
+	*p = '\0';
+	ok = cJSON_AddStringToObject(o, key, clean) != NULL;
+	free(clean);
+	return ok;
 }
 
 static cJSON *parse_object(const char *msg, const char **why)

@@ -45,6 +45,10 @@ int vl_param_bool(const cJSON *params, const char *name, bool *out);
 /* First key of PARAMS not in the NULL-terminated list ALLOWED, or NULL. */
 const char *vl_param_unknown(const cJSON *params, const char *const *allowed);
 
+/* Add TEXT under KEY, with any invalid UTF-8 replaced by U+FFFD (text
+ * from the kernel or file names is bytes, JSON is UTF-8). */
+bool vl_add_text(cJSON *o, const char *key, const char *text);
+
 /* A parsed reply (client side). */
 struct vl_reply {
 	cJSON *root;

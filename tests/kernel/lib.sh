@@ -29,12 +29,14 @@ _DMF_AWK="$DMF_KT_DIR/stats.awk"
 
 log() { _dmf_now; printf -- '--- [%d.%02d] %s\n' $((_dmf_cs / 100)) $((_dmf_cs % 100)) "$*"; }
 
-# Diagnostics printed on failure: the kernel's regions, the monitors and the
-# files named in DMF_DIAG_FILES.
+# Diagnostics printed on failure: the kernel's regions (of DMF_DEV and the
+# devices in DMF_DIAG_DEVS), the monitors and the files in DMF_DIAG_FILES.
 diagnose() {
 	echo "=== diagnostics"
-	echo "--- @stats_list $DMF_DEV:"
-	dmsetup message "$DMF_DEV" 0 @stats_list 2>&1 | head -n 60
+	for _dd in $DMF_DEV $DMF_DIAG_DEVS; do
+		echo "--- @stats_list $_dd:"
+		dmsetup message "$_dd" 0 @stats_list 2>&1 | head -n 60
+	done
 	if command -v dmfilemapctl >/dev/null 2>&1 && [ -S "${DMFILEMAP_SOCKET:-/nonexistent}" ]; then
 		echo "--- dmfilemapctl list --json:"
 		dmfilemapctl list --json 2>&1 | head -c 4000; echo
@@ -71,6 +73,8 @@ mismatch() {
 
 # Add files to the diagnostics shown on failure.
 diag_file() { DMF_DIAG_FILES="$DMF_DIAG_FILES $*"; }
+# Add dm devices (besides DMF_DEV) whose regions are shown on failure.
+diag_dev() { DMF_DIAG_DEVS="$DMF_DIAG_DEVS $*"; }
 
 # ------------------------------------------------------------------- timing
 
@@ -105,6 +109,18 @@ wait_until() {
 elapsed_cs() { _dmf_now; echo $(( _dmf_cs - $1 )); }
 
 # ---------------------------------------------------------------- dm-stats
+
+# on_dev DEV CMD...: run CMD with DMF_DEV=DEV (the dm-stats helpers below work
+# on DMF_DEV), then restore DMF_DEV; returns CMD's status.
+on_dev() {
+	_od_save=$DMF_DEV
+	DMF_DEV=$1
+	shift
+	"$@"
+	_od_rc=$?
+	DMF_DEV=$_od_save
+	return $_od_rc
+}
 
 stats_list() { dmsetup message "$DMF_DEV" 0 @stats_list; }
 
@@ -154,6 +170,43 @@ group_matches_file() {
 	dmsetup message "$DMF_DEV" 0 @stats_list |
 		awk -f "$_DMF_AWK" -v mode=compare -v g="$1" -v ff="$DMF_TMP/ff.$$" 2> "$DMF_TMP/mismatch"
 }
+
+# monitors_all_match: the group of every monitor listed matches its file
+# (group_matches_file for all of them at once: one list, one filefrag and one
+# @stats_list, quick with many monitors; all on DMF_DEV). False if none is
+# listed. On mismatch the reasons are in $DMF_TMP/mismatch.
+monitors_all_match() {
+	dmfilemapctl list --json | jq -r '.monitors[] | "\(.group_id) \(.path)"' > "$DMF_TMP/pairs.$$" || return 1
+	set --
+	while read -r _mam_g _mam_p; do set -- "$@" "$_mam_p"; done < "$DMF_TMP/pairs.$$"
+	[ $# -gt 0 ] || { echo "no monitors listed" > "$DMF_TMP/mismatch"; return 1; }
+	filefrag -s -v -b512 "$@" > "$DMF_TMP/ff.$$" 2>&1
+	dmsetup message "$DMF_DEV" 0 @stats_list |
+		awk -f "$_DMF_AWK" -v mode=comparemany -v pairs="$DMF_TMP/pairs.$$" -v ff="$DMF_TMP/ff.$$" 2> "$DMF_TMP/mismatch"
+}
+
+# within T0 LIMIT_CS CMD...: run CMD every 0.1 s until it succeeds; true if
+# it succeeded in a run that started at most LIMIT_CS centiseconds after the
+# _dmf_cs value T0 (a success in a later run does not count: nothing says
+# when it became true). CMD runs at least once. Sets WITHIN_START and
+# WITHIN_END: centiseconds from T0 to the start and end of the last run.
+within() {
+	_wi_t0=$1; _wi_l=$2; shift 2
+	while :; do
+		_dmf_now
+		WITHIN_START=$(( _dmf_cs - _wi_t0 ))
+		"$@"
+		_wi_rc=$?
+		_dmf_now
+		WITHIN_END=$(( _dmf_cs - _wi_t0 ))
+		[ "$WITHIN_START" -le "$_wi_l" ] || return 1
+		[ "$_wi_rc" = 0 ] && return 0
+		sleep 0.1
+	done
+}
+
+# cs_fmt CS: centiseconds as seconds, "S.CC".
+cs_fmt() { printf '%d.%02d' $(($1 / 100)) $(($1 % 100)); }
 
 # group_has_attrs G PROG PRECISE HIST: every member has these attributes.
 group_has_attrs() {
@@ -415,4 +468,49 @@ supervisor_stop() {
 	[ "$_ss" = 0 ] || fail "supervisor $DMF_SUPERVISOR_PID exited with status $_ss on SIGTERM"
 	[ -e "$DMFILEMAP_SOCKET" ] && fail "supervisor left $DMFILEMAP_SOCKET behind after SIGTERM"
 	DMF_SUPERVISOR_PID=
+}
+
+# supervisor_pid_from_info: a supervisor the test did not start itself (one
+# a shim started, detached) serves the socket: put its pid, from Info, in
+# DMF_SUPERVISOR_PID (for supervisor_alive and supervisor_stop_detached).
+supervisor_pid_from_info() {
+	DMF_SUPERVISOR_PID=$(dmfilemapctl info --json 2>/dev/null | jq -r '.pid // empty')
+	case $DMF_SUPERVISOR_PID in
+	""|*[!0-9]*) fail "cannot get the supervisor's pid from dmfilemapctl info --json" ;;
+	esac
+}
+
+# supervisor_stop_detached: SIGTERM to a supervisor that is not this shell's
+# child (its exit status cannot be seen): it must be gone within 10 s and
+# have removed its socket.
+supervisor_stop_detached() {
+	kill -TERM "$DMF_SUPERVISOR_PID" || fail "kill -TERM $DMF_SUPERVISOR_PID"
+	wait_until 10 eval '! supervisor_alive' ||
+		fail "detached supervisor $DMF_SUPERVISOR_PID still alive 10 s after SIGTERM"
+	[ -e "$DMFILEMAP_SOCKET" ] && fail "supervisor left $DMFILEMAP_SOCKET behind after SIGTERM"
+	DMF_SUPERVISOR_PID=
+}
+
+# syslog_capture FILE: receive syslog datagrams on /dev/log (the guest runs
+# no syslog daemon) and append them to FILE, one "syslog: MESSAGE" line
+# each: the log of a detached supervisor. Stop with syslog_capture_stop.
+# Needs perl (Debian's perl-base); without it, nothing is captured.
+syslog_capture() {
+	SYSLOG_PID=
+	command -v perl >/dev/null 2>&1 || { log "no perl: syslog not captured"; return 1; }
+	rm -f /dev/log
+	perl -MSocket -e '
+		socket(my $s, PF_UNIX, SOCK_DGRAM, 0) or die "socket: $!\n";
+		bind($s, pack_sockaddr_un("/dev/log")) or die "bind /dev/log: $!\n";
+		open(my $o, ">>", $ARGV[0]) or die "$ARGV[0]: $!\n";
+		select($o); $| = 1;
+		while (defined(recv($s, my $m, 65536, 0))) { $m =~ s/\n+$//; print "syslog: $m\n" }
+	' "$1" &
+	SYSLOG_PID=$!
+	wait_until 3 test -S /dev/log || { log "syslog capture did not start"; return 1; }
+}
+syslog_capture_stop() {
+	[ -n "$SYSLOG_PID" ] && kill "$SYSLOG_PID" 2>/dev/null
+	SYSLOG_PID=
+	rm -f /dev/log
 }

@@ -18,6 +18,10 @@
 #            filefrag -v -b512 output in FILE, sorted, adjacent merged
 #   compare  -v g=G -v ff=FILE   exit 0 if extents of G == fileext of FILE
 #            (and FILE has at least one extent); else print why, exit 1
+#   comparemany -v pairs=PAIRS -v ff=FILE   compare for many groups at once:
+#            PAIRS has lines "G PATH"; FILE is the output of one
+#            "filefrag -s -v -b512 PATH..." for all of them. Exit 0 if every
+#            group matches its file; else print why for each, exit 1
 # Exit status (members/alias/extents/attrs/compare): 2 no region G,
 # 3 region G holds no (well-formed) group descriptor, 4 a member region is
 # missing, 1 mismatch (compare).
@@ -150,6 +154,48 @@ function oneline(t) {
 	return t
 }
 
+# The extents of every file in the output of one "filefrag -v" of several
+# files: FX[PATH] = "START LEN" lines, sorted, adjacent merged.
+function read_filefrag_many(file,    line, f, cur, n, i) {
+	cur = ""
+	while ((getline line < file) > 0) {
+		if (line ~ /^File size of /) {
+			if (cur != "") { for (i = 1; i <= n; i++) { S[i] = TS[i]; L[i] = TL[i] }; FX[cur] = sort_merge(n) }
+			cur = line
+			sub(/^File size of /, "", cur)
+			sub(/ is [0-9]+ \(.*$/, "", cur)
+			n = 0
+			continue
+		}
+		if (cur == "" || line !~ /^ *[0-9]+: +[0-9]+\.\. *[0-9]+: +[0-9]+\.\. *[0-9]+: +[0-9]+:/)
+			continue
+		gsub(/\.\./, " ", line)
+		gsub(/:/, " ", line)
+		split(line, f, /[ \t]+/)
+		if (f[1] == "") { f[1] = f[2]; f[2] = f[3]; f[3] = f[4]; f[4] = f[5]; f[5] = f[6]; f[6] = f[7] }
+		n++
+		TS[n] = f[4] + 0; TL[n] = f[6] + 0
+	}
+	if (cur != "") { for (i = 1; i <= n; i++) { S[i] = TS[i]; L[i] = TL[i] }; FX[cur] = sort_merge(n) }
+	close(file)
+}
+
+# The extents of group GG as sort_merge gives them, or "" with GERR set:
+# 2 no region GG, 3 no well-formed descriptor, 4 a member is missing.
+function group_ext(gg,    n, i, k) {
+	GERR = 0
+	if (!(gg in have)) { GERR = 2; return "" }
+	if (parse_group(AUX[gg]) != 1) { GERR = 3; return "" }
+	n = expand_members(G_members)
+	if (n < 0) { GERR = 3; return "" }
+	k = 0
+	for (i = 1; i <= n; i++) {
+		if (!(M[i] in have)) { GERR = 4; return "" }
+		k++; S[k] = RS_[M[i]]; L[k] = RL_[M[i]]
+	}
+	return sort_merge(k)
+}
+
 BEGIN { nrows = 0 }
 
 {
@@ -200,6 +246,27 @@ END {
 			exit 2
 		print AUX[g]
 		exit 0
+	}
+	if (mode == "comparemany") {
+		read_filefrag_many(ff)
+		bad = 0
+		while ((getline line < pairs) > 0) {
+			gg = line; sub(/ .*$/, "", gg); gg = gg + 0
+			p = line; sub(/^[0-9]+ /, "", p)
+			gext = group_ext(gg)
+			if (GERR) {
+				printf "group %d of %s: %s\n", gg, p, (GERR == 2 ? "no such region" : GERR == 3 ? "no well-formed descriptor" : "a member region is missing") > "/dev/stderr"
+				bad = 1
+			} else if (!(p in FX) || FX[p] == "") {
+				printf "group %d: file %s has no extents (or filefrag failed)\n", gg, p > "/dev/stderr"
+				bad = 1
+			} else if (FX[p] != gext) {
+				printf "group %d extents (START LEN): %s; file %s extents: %s\n", gg, oneline(gext), p, oneline(FX[p]) > "/dev/stderr"
+				bad = 1
+			}
+		}
+		close(pairs)
+		exit bad
 	}
 	if (mode == "fileext") {
 		n = read_filefrag(ff)

@@ -4,7 +4,8 @@
 # "dmstats create --filemap --nomonitor" and rejects a wrong file, an empty
 # file and a missing group; the DMS_GROUP parser reads both descriptor forms,
 # member lists with gaps, and aliases with a space and a tab; the file
-# shape helpers give the extents they promise; wait_until keeps time.
+# shape helpers give the extents they promise; stats.awk's comparemany
+# checks many groups at once; wait_until keeps time.
 # requires: none
 . "$DMF_KT_DIR/lib.sh"
 
@@ -66,6 +67,26 @@ group_matches_file "$r0" "$O" && fail "group $r0 with the decoy as member matche
 # a member that does not exist
 dmsetup message "$DMF_DEV" 0 @stats_set_aux "$r0" "DMS_GROUP=q:$r0-$r1,$r2,$((r2 + 1))#-" || fail "@stats_set_aux"
 group_matches_file "$r0" "$O" && fail "group $r0 with a missing member matches $O"
+
+# stats.awk comparemany (monitors_all_match): many groups against one
+# filefrag of many files
+dmsetup message "$DMF_DEV" 0 @stats_set_aux "$r0" "DMS_GROUP=q:$r0-$r1,$r2#-" || fail "@stats_set_aux"
+P=$DMF_MNT/self-p
+make_fragmented "$P" 2
+dmstats_filemap --nomonitor "$P"
+H=$DMS_GROUP_ID
+cmp_many() { # "G FILE"...
+	printf '%s\n' "$@" > "$DMF_TMP/pairs.sc"
+	set --
+	while read -r _g _p; do set -- "$@" "$_p"; done < "$DMF_TMP/pairs.sc"
+	filefrag -s -v -b512 "$@" > "$DMF_TMP/ff.sc" 2>&1
+	stats_list | awk -f "$_DMF_AWK" -v mode=comparemany -v pairs="$DMF_TMP/pairs.sc" -v ff="$DMF_TMP/ff.sc" 2> "$DMF_TMP/mismatch"
+}
+cmp_many "$r0 $O" "$H $P" || fail "comparemany: groups $r0 and $H do not match $O and $P: $(mismatch)"
+cmp_many "$r0 $O" "$H $P" "$G $F" && fail "comparemany: group $G matches $F after it grew"
+cmp_many "$H $P" "999 $O" && fail "comparemany: missing group 999 matches"
+cmp_many "$H $P" "$r0 $E" && fail "comparemany: an empty file matches"
+cmp_many "$H $O" "$r0 $P" && fail "comparemany: swapped files match"
 
 # interleaved writes give a fragmented file without holes
 make_interleaved "$DMF_MNT/il-a" "$DMF_MNT/il-b" 6

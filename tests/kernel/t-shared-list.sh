@@ -15,16 +15,19 @@ done
 [ "$(mon_count)" = 5 ] || fail "expected 5 monitors, have $(mon_count)"
 sleep 1.5 # let the registrations' own passes settle
 
-io() { dmfilemapctl info --json | jq -r ".ioctls.$1"; }
+# both counters from one Info call, so that they agree with each other
+io() { dmfilemapctl info --json | jq -r '"\(.ioctls.stats_list) \(.ioctls.total)"'; }
 interval_ms=$(dmfilemapctl info --json | jq -r .interval_ms)
-l0=$(io stats_list) t0=$(io total)
+set -- $(io); l0=$1 t0=$2
 _dmf_now; s0=$_dmf_cs
 sleep 5
-l1=$(io stats_list) t1=$(io total)
+set -- $(io); l1=$1 t1=$2
 el=$(elapsed_cs "$s0")
 lists=$((l1 - l0)) other=$(( (t1 - t0) - (l1 - l0) ))
-# at most one list per interval elapsed, plus one for the edges
-max=$(( el * 10 / interval_ms + 1 ))
+# at most one list per interval elapsed, plus two for the window's edges
+# (a late repeating timer fires again on its schedule): unshared, it would
+# be five per interval
+max=$(( el * 10 / interval_ms + 2 ))
 log "5 monitors, idle ${el}0 ms, interval $interval_ms ms: $lists @stats_list, $other other ioctls (at most $max lists allowed)"
 [ "$lists" -ge 1 ] || fail "no @stats_list in ${el}0 ms: the groups are not being checked"
 [ "$lists" -le "$max" ] ||

@@ -733,6 +733,33 @@ static void test_reply_parse(void **state)
 	free(s);
 }
 
+/* Bytes that are not UTF-8 (an alias written by another tool, a file
+ * name) are replaced, so that replies stay valid JSON. */
+static void test_add_text_cleans_invalid_utf8(void **state)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *out;
+
+	(void)state;
+	assert_true(vl_add_text(o, "ok", "caf\xc3\xa9"));
+	assert_true(vl_add_text(o, "bad", "a\x01\xff\xc3z\xed\xa0\x80"));
+	out = cJSON_PrintUnformatted(o);
+	assert_non_null(out);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(o, "ok")),
+			    "caf\xc3\xa9");
+	/* \x01 is valid (escaped by cJSON); \xff, a lone \xc3 and a
+	 * surrogate's 3 bytes each become U+FFFD */
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(o, "bad")),
+			    "a\x01\xef\xbf\xbd\xef\xbf\xbdz\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	struct vl_reply r;
+	char *msg = vl_reply_format(o, false);
+	assert_non_null(msg);
+	assert_int_equal(vl_reply_parse(msg, &r), 0); /* the client takes it */
+	vl_reply_free(&r);
+	free(msg);
+	free(out);
+}
+
 static void test_reply_parse_bad(void **state)
 {
 	(void)state;
@@ -778,6 +805,7 @@ static void test_reply_parse_bad(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_add_text_cleans_invalid_utf8),
 		cmocka_unit_test(test_call_valid),
 		cmocka_unit_test(test_call_absent_parameters),
 		cmocka_unit_test(test_call_bad_method),
