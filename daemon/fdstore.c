@@ -4,6 +4,7 @@
 #include "fdstore.h"
 #include "log.h"
 #include "monitor.h"
+#include "peer.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,10 +33,7 @@ static size_t nstored;
 
 static int notify(const char *msg, int fd)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} cbuf;
+	union peer_cmsg cbuf;
 	struct iovec iov = { (void *)msg, strlen(msg) };
 	struct msghdr mh = { .msg_name = &notify_addr,
 			     .msg_namelen = notify_len,
@@ -44,17 +42,8 @@ static int notify(const char *msg, int fd)
 
 	if (notify_fd < 0)
 		return 0;
-	if (fd >= 0) {
-		struct cmsghdr *c;
-		memset(&cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf.buf;
-		mh.msg_controllen = sizeof(cbuf.buf);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
+	if (fd >= 0)
+		peer_attach_fd(&mh, &cbuf, fd);
 	if (sendmsg(notify_fd, &mh, MSG_NOSIGNAL) < 0) {
 		log_warn("fd store: cannot notify the service manager");
 		return -1;

@@ -206,10 +206,7 @@ int peer_queue(struct peer *p, const char *msg, int fd)
 int peer_flush(struct peer *p)
 {
 	while (p->outoff < p->outlen) {
-		union {
-			char buf[CMSG_SPACE(sizeof(int))];
-			struct cmsghdr align;
-		} cbuf;
+		union peer_cmsg cbuf;
 		struct iovec iov = { p->out + p->outoff, p->outlen - p->outoff };
 		bool with_fd = p->out_fd >= 0 && p->outoff == p->out_fd_at;
 		struct msghdr mh;
@@ -224,17 +221,8 @@ int peer_flush(struct peer *p)
 		memset(&mh, 0, sizeof(mh));
 		mh.msg_iov = &iov;
 		mh.msg_iovlen = 1;
-		if (with_fd) {
-			struct cmsghdr *c;
-			memset(&cbuf, 0, sizeof(cbuf));
-			mh.msg_control = cbuf.buf;
-			mh.msg_controllen = sizeof(cbuf.buf);
-			c = CMSG_FIRSTHDR(&mh);
-			c->cmsg_level = SOL_SOCKET;
-			c->cmsg_type = SCM_RIGHTS;
-			c->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(c), &p->out_fd, sizeof(int));
-		}
+		if (with_fd)
+			peer_attach_fd(&mh, &cbuf, p->out_fd);
 		n = sendmsg(p->fd, &mh, MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -290,6 +278,20 @@ int peer_recv_blocking(struct peer *p, char **msg)
 		if (n < 0 && (errno != EAGAIN || wait_fd(p->fd, POLLIN) < 0))
 			return -1;
 	}
+}
+
+void peer_attach_fd(struct msghdr *mh, union peer_cmsg *buf, int fd)
+{
+	struct cmsghdr *c;
+
+	memset(buf, 0, sizeof(*buf));
+	mh->msg_control = buf->buf;
+	mh->msg_controllen = sizeof(buf->buf);
+	c = CMSG_FIRSTHDR(mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
 }
 
 int peer_cred(int fd, uid_t *uid, pid_t *pid)

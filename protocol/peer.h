@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "dmfilemap.h"
@@ -74,6 +75,14 @@ static inline bool peer_pending(const struct peer *p)
  * message (returns 1, 0 on EOF, -1 on error). */
 int peer_send_blocking(struct peer *p, const char *msg, int fd);
 int peer_recv_blocking(struct peer *p, char **msg);
+
+/* Room for one fd in a control message. */
+union peer_cmsg {
+	char buf[CMSG_SPACE(sizeof(int))];
+	struct cmsghdr align;
+};
+/* Attach FD to MH as SCM_RIGHTS, in BUF. */
+void peer_attach_fd(struct msghdr *mh, union peer_cmsg *buf, int fd);
 
 /* The connected peer's uid and pid (SO_PEERCRED). */
 int peer_cred(int fd, uid_t *uid, pid_t *pid);
