@@ -3,22 +3,23 @@
 # unit, a service's file descriptor store, and starts of the supervisor as systemd does them.
 """usage: fake-systemd.py DIR SOCKET STATE
 
-Listens on SOCKET (AF_UNIX stream, mode 0660, like dmfilemap-supervisord.socket)
-and on DIR/notify (the NOTIFY_SOCKET, datagrams) where it keeps a file
-descriptor store as systemd does: FDSTORE=1 with FDNAME=N adds the fds passed
-(SCM_RIGHTS) under the name N, unless the very same open file is stored
-already (one name may have several entries); FDSTOREREMOVE=1 with FDNAME=N
-closes and removes every entry named N. Commands, a line each, on the FIFO DIR/ctl:
-  start  start `dmfilemap-supervisord -f -v --socket SOCKET --state STATE` as
+Listens on SOCKET (AF_UNIX stream, mode 0660) as dmfilemap-supervisord.socket
+does: a connection while no supervisor runs starts one. Keeps a file
+descriptor store as systemd does, fed on DIR/notify (the NOTIFY_SOCKET):
+FDSTORE=1 with FDNAME=N adds the fds passed under the name N unless the very
+same open file is stored already (a name may have several entries);
+FDSTOREREMOVE=1 with FDNAME=N closes every entry named N. Commands, a line
+each on the FIFO DIR/ctl, answered in DIR/reply as "N ok [DETAIL]" or
+"N error: REASON" (N counts from 1):
+  start  `dmfilemap-supervisord -f -v --socket SOCKET --state STATE`, started as
          systemd does: the listening socket as fd 3, the stored fds from 4 on,
          LISTEN_PID, LISTEN_FDS, LISTEN_FDNAMES and NOTIFY_SOCKET set
   kill   SIGKILL the supervisor, keep the store
   stop   SIGTERM the supervisor; fails unless it exits with status 0
   dump   write the store's names, sorted, one a line, to DIR/store
-  quit   stop the supervisor if it runs, exit (and remove SOCKET; also on SIGTERM)
-and answers each in DIR/reply: "N ok [DETAIL]" or "N error: REASON" (N from 1).
+  quit   stop the supervisor if it runs, remove SOCKET, exit (so does SIGTERM)
 """
-import fcntl, gc, os, select, signal, socket, sys, time
+import fcntl, os, select, signal, socket, sys, time
 
 SOCKET_NAME = "dmfilemap-supervisord.socket"
 
@@ -35,8 +36,7 @@ def write(d, name, text):  # atomically
 
 
 def same_file(a, b):
-    """a and b are the same open file description (systemd's same_fd(),
-    without kcmp: a change of O_NONBLOCK on one shows on the other)."""
+    # the same open file description (systemd's same_fd() without kcmp)
     sa, sb = os.fstat(a), os.fstat(b)
     fa, fb = fcntl.fcntl(a, fcntl.F_GETFL), fcntl.fcntl(b, fcntl.F_GETFL)
     if (sa.st_dev, sa.st_ino, fa) != (sb.st_dev, sb.st_ino, fb):
@@ -98,12 +98,11 @@ class Manager:
                    LISTEN_FDNAMES=":".join([SOCKET_NAME] + [s[0] for s in self.store]))
         argv = ["dmfilemap-supervisord", "-f", "-v", "--socket", self.sock_path,
                 "--state", self.state]
-        gc.freeze()
         rd, wr = os.pipe()  # close-on-exec: EOF once the child has exec'd
         pid = os.fork()
         if pid == 0:
-            # first out of the way of fds 3.., then in place, inheritable
-            src = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 1000) for fd in fds]
+            # first out of the way of fds 3.. (and so is wr), then in place, inheritable
+            *src, wr = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 1000) for fd in fds + [wr]]
             for i, fd in enumerate(src):
                 os.dup2(fd, 3 + i, inheritable=True)
             env["LISTEN_PID"] = str(os.getpid())
@@ -112,7 +111,6 @@ class Manager:
             except OSError as e:
                 os.write(wr, str(e).encode())
             os._exit(127)
-        gc.unfreeze()
         os.close(wr)
         err = os.read(rd, 512).decode()  # waits for the exec: the clock starts there
         os.close(rd)
@@ -171,9 +169,12 @@ def main():
     buf, n, done = b"", 0, False
     try:
         while not done:
-            r, _, _ = select.select([ctl_fd, m.notify], [], [], 0.1)
+            idle = [] if m.pid else [m.listener]  # a .socket unit's listener
+            r, _, _ = select.select([ctl_fd, m.notify] + idle, [], [], 0.1)
             if m.notify in r:
                 m.drain()
+            if m.listener in r:
+                say("socket activation: %s" % m.start())
             if m.pid and os.waitpid(m.pid, os.WNOHANG)[0]:
                 say("the supervisor (pid %d) died on its own" % m.pid)
                 m.pid = None

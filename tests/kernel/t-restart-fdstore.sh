@@ -85,7 +85,7 @@ add_create "$A" --follow inode; IA=$MON_ID
 add_create "$B" --follow inode; IB=$MON_ID GB=$MON_GROUP
 add_create "$C" --follow inode; IC=$MON_ID
 add_create "$D" --follow path; ID=$MON_ID
-INO_C=$(stat -c %i "$C")
+DEVINO_C=$(stat -c '%d %i' "$C")
 sleep 1000 < "$C" &
 HOLDER=$!
 wait_until 3 eval '[ "$(readlink "/proc/$HOLDER/fd/0")" = "$C" ]' || fail "setup: holder does not hold $C"
@@ -97,6 +97,7 @@ OLD="monitor-$IA monitor-$IB monitor-$IC monitor-$ID"
 # shellcheck disable=SC2086
 wait_until 3 store_is $OLD || fail "fd store holds '$(store_names)', want '$OLD'"
 # the state file names the stored fds (and B's new path) before the kill
+# shellcheck disable=SC2086
 printf '%s\n' $OLD | sort > "$DMF_TMP/old.names"
 state_ok() {
 	jq -r '.monitors[] | .fdname' "$STATE" 2>/dev/null | sort > "$DMF_TMP/state.names"
@@ -154,7 +155,10 @@ wait "$HOLDER" 2>/dev/null
 HOLDER=
 # holders_of_c: "PID(COMMAND)" of every process that holds C open.
 holders_of_c() {
-	find -L /proc/[0-9]*/fd -maxdepth 1 -inum "$INO_C" 2>/dev/null | while IFS=/ read -r _ _ _hp _; do
+	find -L /proc/[0-9]*/fd -maxdepth 1 -inum "${DEVINO_C#* }" 2>/dev/null | while read -r _hf; do
+		[ "$(stat -L -c '%d %i' "$_hf" 2>/dev/null)" = "$DEVINO_C" ] || continue
+		_hp=${_hf#/proc/}
+		_hp=${_hp%%/*}
 		printf '%s(%s) ' "$_hp" "$(cat "/proc/$_hp/comm" 2>/dev/null)"
 	done
 }
