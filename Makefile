@@ -28,14 +28,16 @@ LDSAN    = -fsanitize=$(SAN)
 endif
 
 PROTO_SRC  = protocol/peer.c protocol/varlink.c
-DAEMON_SRC = daemon/server.c daemon/control.c daemon/connection.c \
+DAEMON_SRC = daemon/server.c $(CORE_SRC)
+# the monitor machinery, shared with the shim's one-file fallback
+CORE_SRC   = daemon/control.c daemon/connection.c daemon/detach.c \
 	     daemon/methods.c daemon/monitor.c daemon/follow.c daemon/group.c \
 	     daemon/device.c daemon/notify.c daemon/holders.c daemon/filemap.c \
 	     daemon/auxdata.c daemon/log.c daemon/state.c daemon/mounts.c daemon/fdstore.c \
 	     $(PROTO_SRC)
 CLIENT_SRC = client/events.c protocol/client.c $(PROTO_SRC)
 CTL_SRC    = client/dmfilemapctl.c $(CLIENT_SRC)
-SHIM_SRC   = client/dmfilemapd.c $(CLIENT_SRC)
+SHIM_SRC   = $(sort client/dmfilemapd.c daemon/solo.c $(CLIENT_SRC) $(CORE_SRC))
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 PROGS = $(B)/dmfilemap-supervisord $(B)/dmfilemapctl $(B)/dmfilemapd
@@ -72,8 +74,8 @@ $(B)/dmfilemap-supervisord: $(call obj,$(DAEMON_SRC)) $(B)/obj/idl.o
 $(B)/dmfilemapctl: $(call obj,$(CTL_SRC))
 	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcjson -lm
 
-$(B)/dmfilemapd: $(call obj,$(SHIM_SRC))
-	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcjson -lm
+$(B)/dmfilemapd: $(call obj,$(SHIM_SRC)) $(B)/obj/idl.o
+	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -ldevmapper -lev -lcjson -lm
 
 $(B)/test_auxdata: $(call obj,tests/unit/test_auxdata.c daemon/auxdata.c)
 	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka

@@ -23,9 +23,10 @@ static const char usage_text[] =
 	"Commands:\n"
 	"  add FILE --group ID [--follow inode|path]\n"
 	"      monitor FILE's existing dm-stats group ID\n"
-	"  add FILE --create [--alias ALIAS] [--precise] [--bounds LIST]\n"
+	"  add FILE... --create [--alias ALIAS] [--precise] [--bounds LIST]\n"
 	"      [--follow inode|path]\n"
-	"      create a group from FILE's extents and monitor it\n"
+	"      create a group from each FILE's extents and monitor it (one\n"
+	"      connection; a FILE that fails is said and the others go on)\n"
 	"  remove FILE | --id N [--delete-group]\n"
 	"      stop monitoring (and delete the group's regions)\n"
 	"  list [--json]        the monitors\n"
@@ -159,69 +160,62 @@ static char *absolute(const char *file)
 	return p;
 }
 
-static int cmd_add(int argc, char **argv)
-{
-	static const struct option lo[] = {
-		{ "group", required_argument, NULL, 'g' },
-		{ "create", no_argument, NULL, 'c' },
-		{ "alias", required_argument, NULL, 'a' },
-		{ "precise", no_argument, NULL, 'p' },
-		{ "bounds", required_argument, NULL, 'b' },
-		{ "follow", required_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *group = NULL, *alias = NULL, *bounds = NULL;
-	const char *follow = "inode";
-	bool create = false, precise = false;
-	struct vl_reply r;
-	struct client c;
-	cJSON *p;
-	char *path, *end;
-	int opt, fd;
+struct add_opts {
+	const char *group, *alias, *bounds, *follow;
+	unsigned long long group_id; /* from GROUP */
+	bool create, precise;
+};
 
-	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		switch (opt) {
-		case 'g': group = optarg; break;
-		case 'c': create = true; break;
-		case 'a': alias = optarg; break;
-		case 'p': precise = true; break;
-		case 'b': bounds = optarg; break;
-		case 'f': follow = optarg; break;
-		default: usage_error("%s", "bad option for add");
-		}
-	}
-	if (optind + 1 != argc)
-		usage_error("%s", "add takes one FILE");
-	if (!create == !group)
-		usage_error("%s", "add needs exactly one of --group and --create");
-	if (!create && (alias || precise || bounds))
-		usage_error("%s", "--alias, --precise and --bounds go with --create");
-	if (strcmp(follow, "inode") && strcmp(follow, "path"))
-		usage_error("--follow takes inode or path: %s", follow);
-	path = absolute(argv[optind]);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
-		fail("cannot monitor %s: %s", path, strerror(errno));
-	p = cJSON_CreateObject();
+/* The parameters of one Add or Create call for PATH. */
+static cJSON *add_params(const struct add_opts *o, const char *path)
+{
+	cJSON *p = cJSON_CreateObject();
+
+	if (!p)
+		fail("out of memory");
 	cJSON_AddNumberToObject(p, "fd", 0);
 	cJSON_AddStringToObject(p, "path", path);
-	cJSON_AddStringToObject(p, "mode", follow);
-	if (group) {
-		errno = 0;
-		unsigned long long g = strtoull(group, &end, 10);
-		if (errno || *end || !group[0] || group[0] == '-' ||
-		    g > 0x7fffffffULL)
-			usage_error("bad group id: %s", group);
-		cJSON_AddNumberToObject(p, "group_id", (double)g);
-	} else {
-		if (alias)
-			cJSON_AddStringToObject(p, "alias", alias);
-		if (precise)
-			cJSON_AddTrueToObject(p, "precise");
-		if (bounds)
-			cJSON_AddItemToObject(p, "bounds", parse_bounds(bounds));
+	cJSON_AddStringToObject(p, "mode", o->follow);
+	if (o->group) {
+		cJSON_AddNumberToObject(p, "group_id", (double)o->group_id);
+		return p;
 	}
-	call(&c, create ? DMF_INTERFACE ".Create" : DMF_INTERFACE ".Add", p,
-	     fd, false, &r);
+	if (o->alias)
+		cJSON_AddStringToObject(p, "alias", o->alias);
+	if (o->precise)
+		cJSON_AddTrueToObject(p, "precise");
+	if (o->bounds)
+		cJSON_AddItemToObject(p, "bounds", parse_bounds(o->bounds));
+	return p;
+}
+
+/* One file, on connection C: prints its line; 0, or -1 (said why). */
+static int add_one(struct client *c, const struct add_opts *o,
+		   const char *file)
+{
+	char *path = absolute(file), buf[1024];
+	struct vl_reply r;
+	int fd, e;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+		client_say(PROG, "cannot monitor %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	e = client_call(c, o->create ? DMF_INTERFACE ".Create"
+				     : DMF_INTERFACE ".Add",
+			add_params(o, path), fd, false, &r);
+	close(fd);
+	if (e < 0)
+		fail("cannot monitor %s: %s", path,
+		     e == -EPIPE ? "the supervisor closed the connection"
+				 : strerror(-e));
+	if (r.error) {
+		client_say(PROG, "%s", client_error_text(&r, buf, sizeof(buf)));
+		vl_reply_free(&r);
+		free(path);
+		return -1;
+	}
 	const cJSON *m = cJSON_GetObjectItem(r.params, "monitor");
 	printf("%s: monitor %.0f, group %.0f on %s (%s), %.0f regions%s\n",
 	       path, cJSON_GetNumberValue(cJSON_GetObjectItem(m, "id")),
@@ -233,10 +227,61 @@ static int cmd_add(int argc, char **argv)
 		       ? " (already monitored)"
 		       : "");
 	vl_reply_free(&r);
-	client_close(&c);
-	close(fd);
 	free(path);
-	return DMF_EXIT_OK;
+	return 0;
+}
+
+static int cmd_add(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "group", required_argument, NULL, 'g' },
+		{ "create", no_argument, NULL, 'c' },
+		{ "alias", required_argument, NULL, 'a' },
+		{ "precise", no_argument, NULL, 'p' },
+		{ "bounds", required_argument, NULL, 'b' },
+		{ "follow", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct add_opts o = { .follow = "inode" };
+	struct client c;
+	int opt, failed = 0;
+	char *end;
+
+	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (opt) {
+		case 'g': o.group = optarg; break;
+		case 'c': o.create = true; break;
+		case 'a': o.alias = optarg; break;
+		case 'p': o.precise = true; break;
+		case 'b': o.bounds = optarg; break;
+		case 'f': o.follow = optarg; break;
+		default: usage_error("%s", "bad option for add");
+		}
+	}
+	if (optind == argc)
+		usage_error("%s", "add needs a FILE");
+	if (!o.create == !o.group)
+		usage_error("%s", "add needs exactly one of --group and --create");
+	if (o.group && optind + 1 != argc)
+		usage_error("%s", "add --group takes one FILE");
+	if (!o.create && (o.alias || o.precise || o.bounds))
+		usage_error("%s", "--alias, --precise and --bounds go with --create");
+	if (strcmp(o.follow, "inode") && strcmp(o.follow, "path"))
+		usage_error("--follow takes inode or path: %s", o.follow);
+	if (o.group) {
+		errno = 0;
+		o.group_id = strtoull(o.group, &end, 10);
+		if (errno || *end || !o.group[0] || o.group[0] == '-' ||
+		    o.group_id > 0x7fffffffULL)
+			usage_error("bad group id: %s", o.group);
+	}
+	if (o.bounds)
+		cJSON_Delete(parse_bounds(o.bounds)); /* before any call */
+	connect_or_fail(&c);
+	for (int i = optind; i < argc; i++)
+		failed += add_one(&c, &o, argv[i]) < 0;
+	client_close(&c);
+	return failed ? DMF_EXIT_FAIL : DMF_EXIT_OK;
 }
 
 static int cmd_remove(int argc, char **argv)

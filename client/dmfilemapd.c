@@ -1,9 +1,11 @@
 /* dmfilemapd.c: the shim dmstats create --filemap execs: the original
- * command line, handed to the supervisor (started here if none listens). */
+ * command line, handed to the supervisor (started here if none listens),
+ * or monitored in this process if no supervisor can be had. */
 #define _GNU_SOURCE
 #include "client.h"
 #include "dmfilemap.h"
 #include "events.h"
+#include "solo.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -187,10 +189,21 @@ int main(int argc, char **argv)
 		return DMF_EXIT_FAIL;
 	}
 	if ((e = connect_or_start(&c, sock, a.verbose)) < 0) {
-		say("cannot monitor %s: no supervisor on %s: %s", a.path, sock,
-		    e == -ENOEXEC ? "cannot start dmfilemap-supervisord"
-				  : strerror(-e));
-		return DMF_EXIT_FAIL;
+		/* one process for this file, as before the supervisor */
+		struct solo_args s = {
+			PROG, a.fd, a.path, a.group_id,
+			strcmp(a.mode, "path") ? MODE_INODE : MODE_PATH,
+			a.foreground == 1, a.verbose
+		};
+		say("no supervisor on %s (%s): monitoring %s in this process",
+		    sock, e == -ENOEXEC ? "cannot start dmfilemap-supervisord"
+					: strerror(-e), a.path);
+		if (fcntl(a.fd, F_SETFD, FD_CLOEXEC) < 0) {
+			say("Could not use file descriptor %d: %s", a.fd,
+			    strerror(errno));
+			return DMF_EXIT_FAIL;
+		}
+		return solo_run(&s);
 	}
 	p = cJSON_CreateObject();
 	if (!p || !cJSON_AddNumberToObject(p, "fd", 0) ||

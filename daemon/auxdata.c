@@ -126,7 +126,7 @@ int aux_region_parse(const char *row, size_t len, struct aux_region *r)
 		goto bad;
 	aux = p + 1;
 	if (aux >= end || parse_options(aux, &end, r) || end <= aux ||
-	    (size_t)(end - aux) > AUX_TEXT_MAX)
+	    (size_t)(end - aux) > AUX_DATA_MAX)
 		goto bad;
 	if (memchr(aux, '\0', (size_t)(end - aux)))
 		goto bad;
@@ -137,6 +137,28 @@ int aux_region_parse(const char *row, size_t len, struct aux_region *r)
 bad:
 	aux_region_free(r);
 	return -1;
+}
+
+void aux_list_count_claims(struct aux_list *l)
+{
+	struct aux_group g;
+
+	for (size_t i = 0; i < l->n; i++)
+		l->regions[i].claims = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		const struct aux_region *r = &l->regions[i];
+		if (!strstr(r->aux_data, GROUP_TAG) ||
+		    aux_group_parse(r->aux_data, &g) <= 0)
+			continue;
+		if (g.members[0] == r->id)
+			for (size_t j = 0; j < g.n; j++) {
+				struct aux_region *x =
+					aux_list_find(l, g.members[j]);
+				if (x && x->claims < UINT32_MAX)
+					x->claims++;
+			}
+		aux_group_free(&g);
+	}
 }
 
 void aux_region_free(struct aux_region *r)

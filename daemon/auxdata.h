@@ -10,7 +10,10 @@
 /* Bounds on what we accept from the kernel (aux_data is untrusted: any
  * root tool can write it). */
 #define AUX_ID_MAX 0x7fffffffULL /* largest region id we accept */
-#define AUX_TEXT_MAX 4096        /* program_id, aux_data, histogram */
+#define AUX_TEXT_MAX 4096        /* program_id, histogram */
+/* aux_data: a group descriptor names every member, and a file may have
+ * tens of thousands of extents whose region ids are not contiguous */
+#define AUX_DATA_MAX (1024 * 1024)
 
 /* One row of @stats_list. */
 struct aux_region {
@@ -22,6 +25,7 @@ struct aux_region {
 	char *aux_data;   /* "" when none */
 	bool precise;
 	char *histogram; /* the bounds as listed ("10,20,30"), NULL if none */
+	uint32_t claims; /* group descriptors naming it (aux_list_count_claims) */
 };
 
 struct aux_list {
@@ -52,6 +56,9 @@ struct aux_region *aux_list_find(const struct aux_list *l, uint64_t id);
 int aux_list_insert(struct aux_list *l, struct aux_region *r);
 void aux_list_remove(struct aux_list *l, uint64_t id);
 void aux_region_free(struct aux_region *r);
+/* Set each region's claims: how many valid group descriptors (in the
+ * group's lowest member) name it. More than one means a descriptor lies. */
+void aux_list_count_claims(struct aux_list *l);
 
 /* Parse one @stats_list row into R. Returns 0 or -1 (malformed). */
 int aux_region_parse(const char *row, size_t len, struct aux_region *r);

@@ -13,6 +13,11 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 
+/* With an unchanged list, each monitor is still looked at (its file's size
+ * and blocks, for changes no event reports, e.g. through mmap) once in
+ * this many passes. */
+#define SWEEP_PASSES 10
+
 struct dm_counters dm_counters;
 double device_interval = 1.0;
 
@@ -137,6 +142,7 @@ static void device_free(struct ev_loop *loop, struct device *d)
 	ndevices--;
 	log_info("device %s (%s): no monitors left", d->name, d->devstr);
 	aux_list_free(&d->list);
+	free(d->list_text);
 	free(d);
 }
 
@@ -186,8 +192,12 @@ void device_pass(struct ev_loop *loop, struct device *d)
 		return;
 	}
 	/* monitor_sync may end (and unlink) M, never another monitor */
+	d->passes++;
 	for (m = TAILQ_FIRST(&d->monitors); m; m = next) {
 		next = TAILQ_NEXT(m, dev_entry);
+		if (r == 1 && !m->dirty && !m->last_error &&
+		    (d->passes + m->id) % SWEEP_PASSES)
+			continue;
 		monitor_sync(loop, m);
 	}
 }
@@ -202,11 +212,19 @@ void device_stop_all(struct ev_loop *loop)
 	}
 }
 
+void device_list_touched(struct device *d)
+{
+	free(d->list_text);
+	d->list_text = NULL;
+	d->list_text_len = 0;
+}
+
 int device_list(struct device *d)
 {
 	struct dm_task *dmt;
 	struct aux_list l;
 	const char *resp;
+	size_t len;
 	int err;
 
 	if (!(dmt = dm_message(d, "@stats_list", &dm_counters.stats_list,
@@ -214,16 +232,30 @@ int device_list(struct device *d)
 		d->list_valid = false;
 		return err;
 	}
-	resp = dm_task_get_message_response(dmt);
-	if (aux_list_parse(resp ? resp : "", &l)) {
+	if (!(resp = dm_task_get_message_response(dmt)))
+		resp = "";
+	len = strlen(resp);
+	if (d->list_valid && d->list_text && d->list_text_len == len &&
+	    !memcmp(d->list_text, resp, len)) {
+		dm_task_destroy(dmt);
+		return 1;
+	}
+	device_list_touched(d);
+	if (aux_list_parse(resp, &l)) {
 		dm_task_destroy(dmt);
 		d->list_valid = false;
 		return -ENOMEM;
 	}
+	if ((d->list_text = malloc(len + 1))) { /* else: always parsed */
+		memcpy(d->list_text, resp, len + 1);
+		d->list_text_len = len;
+	}
 	dm_task_destroy(dmt);
-	if (l.skipped)
+	if (l.skipped && l.skipped != d->skipped_said)
 		log_warnx("device %s: ignored %zu malformed @stats_list rows",
 			  d->name, l.skipped);
+	d->skipped_said = l.skipped;
+	aux_list_count_claims(&l);
 	aux_list_free(&d->list);
 	d->list = l;
 	d->list_valid = true;

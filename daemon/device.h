@@ -26,6 +26,10 @@ struct device {
 	char devstr[24]; /* "MAJ:MIN" */
 	struct aux_list list; /* regions as of the last @stats_list */
 	bool list_valid;
+	char *list_text; /* that list's text, while LIST is unchanged by us */
+	size_t list_text_len;
+	size_t skipped_said; /* malformed rows last logged */
+	uint64_t passes;
 	ev_timer check; /* one @stats_list per interval for every monitor */
 	ev_timer soon;  /* a pass requested by a file change */
 	bool pass_pending;
@@ -53,13 +57,22 @@ void device_reap(struct ev_loop *loop);
 size_t device_count(void);
 /* Run a pass (list + every monitor) after DEVICE_SETTLE. */
 void device_schedule(struct ev_loop *loop, struct device *d);
-/* A pass now: one @stats_list, then every monitor checked against it. */
+/* A pass now: one @stats_list, then every monitor checked against it (if
+ * the list is unchanged: those with a change or an error to retry, and a
+ * tenth of the others, in turn). */
 void device_pass(struct ev_loop *loop, struct device *d);
 /* Stop every device's timers (shutdown). */
 void device_stop_all(struct ev_loop *loop);
 
-/* dm-stats messages. Each returns 0, or -errno. */
+/* One @stats_list into D's list. Returns 0, 1 if the kernel's text is the
+ * same as last time and the list was not changed since (nothing to do),
+ * or -errno. */
 int device_list(struct device *d);
+/* D's list was changed here (a region created, deleted or re-tagged): the
+ * next @stats_list is parsed again, whatever its text. */
+void device_list_touched(struct device *d);
+
+/* dm-stats messages. Each returns 0, or -errno. */
 struct region_args {
 	const char *program_id;
 	const char *aux_data;

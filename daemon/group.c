@@ -31,9 +31,10 @@ int group_read(const struct device *d, uint64_t id, struct group_view *v)
 		return 0;
 	}
 	v->members = malloc(v->desc.n * sizeof(*v->members));
+	v->contested = malloc(v->desc.n * sizeof(*v->contested));
 	v->program_id = strdup(leader->program_id);
 	v->histogram = leader->histogram ? strdup(leader->histogram) : NULL;
-	if (!v->members || !v->program_id ||
+	if (!v->members || !v->contested || !v->program_id ||
 	    (leader->histogram && !v->histogram)) {
 		group_view_free(v);
 		return -1;
@@ -46,6 +47,8 @@ int group_read(const struct device *d, uint64_t id, struct group_view *v)
 			v->missing++;
 			continue;
 		}
+		if (r2->claims > 1)
+			v->contested[v->ncontested++] = r2->id;
 		v->members[v->n].id = r2->id;
 		v->members[v->n].start = r2->start;
 		v->members[v->n++].len = r2->len;
@@ -57,6 +60,7 @@ void group_view_free(struct group_view *v)
 {
 	aux_group_free(&v->desc);
 	free(v->members);
+	free(v->contested);
 	free(v->program_id);
 	free(v->histogram);
 	memset(v, 0, sizeof(*v));
@@ -68,8 +72,10 @@ static void list_add(struct device *d, uint64_t id, uint64_t start,
 		     uint64_t len, const struct region_args *a)
 {
 	struct aux_region r = { .id = id, .start = start, .len = len,
-				.step = len, .precise = a->precise };
+				.step = len, .precise = a->precise,
+				.claims = 1 /* by the descriptor written next */ };
 
+	device_list_touched(d);
 	r.program_id = strdup(a->program_id ? a->program_id : "");
 	r.aux_data = strdup("");
 	r.histogram = a->histogram ? strdup(a->histogram) : NULL;
@@ -85,6 +91,7 @@ static void list_set_aux(struct device *d, uint64_t id, const char *aux)
 	struct aux_region *r = aux_list_find(&d->list, id);
 	char *s;
 
+	device_list_touched(d);
 	if (!r)
 		return;
 	if (!(s = strdup(aux))) {
@@ -97,6 +104,7 @@ static void list_set_aux(struct device *d, uint64_t id, const char *aux)
 
 static void delete_regions(struct device *d, const uint64_t *ids, size_t n)
 {
+	device_list_touched(d);
 	for (size_t i = 0; i < n; i++) {
 		int r = device_delete_region(d, ids[i]);
 		if (r < 0)
@@ -195,6 +203,41 @@ static bool contains(const uint64_t *v, size_t n, uint64_t id)
 	return false;
 }
 
+bool group_contested(const struct group_view *v, uint64_t id)
+{
+	return contains(v->contested, v->ncontested, id);
+}
+
+/* Drop what the plan removes: delete it, or only release it from the group
+ * if another descriptor claims it too (the old leader losing its tag). */
+static void drop_regions(struct device *d, const struct group_view *v,
+			 const struct plan *p)
+{
+	for (size_t i = 0; i < p->nremove; i++) {
+		uint64_t id = p->remove[i];
+		struct aux_region *r;
+		int e;
+
+		if (!group_contested(v, id)) {
+			delete_regions(d, &id, 1);
+			continue;
+		}
+		log_warnx("device %s: region %" PRIu64 " is claimed by another "
+			  "group too: released from group %" PRIu64 ", not "
+			  "deleted", d->name, id, v->id);
+		if ((r = aux_list_find(&d->list, id)) && r->claims > 0)
+			r->claims--;
+		if (id != v->id)
+			continue;
+		if ((e = device_set_aux(d, id, v->desc.prefix)) < 0)
+			log_warnx("device %s: cannot clear old descriptor of "
+				  "region %" PRIu64 ": %s", d->name, id,
+				  strerror(-e));
+		else
+			list_set_aux(d, id, v->desc.prefix);
+	}
+}
+
 int group_apply(struct device *d, const struct group_view *v,
 		const struct plan *p, uint64_t *new_id, char *why,
 		size_t whylen)
@@ -231,7 +274,7 @@ int group_apply(struct device *d, const struct group_view *v,
 		else
 			list_set_aux(d, v->id, v->desc.prefix);
 	}
-	delete_regions(d, p->remove, p->nremove);
+	drop_regions(d, v, p);
 	*new_id = ids[0];
 out:
 	free(ids);
@@ -242,7 +285,10 @@ int group_delete(struct device *d, const struct group_view *v)
 {
 	int first = 0;
 
+	device_list_touched(d);
 	for (size_t i = 0; i < v->n; i++) {
+		if (group_contested(v, v->members[i].id))
+			continue; /* another group's too */
 		int r = device_delete_region(d, v->members[i].id);
 		if (r < 0 && !first)
 			first = r;

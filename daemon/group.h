@@ -18,6 +18,8 @@ struct group_view {
 	struct member *members;   /* members present in the list */
 	size_t n;
 	size_t missing;           /* listed members the kernel no longer has */
+	uint64_t *contested;      /* members another descriptor names too */
+	size_t ncontested;
 	char *program_id;         /* the leader's: new regions get the same */
 	bool precise;
 	char *histogram;
@@ -28,6 +30,9 @@ struct group_view {
  * -1 on allocation failure. */
 int group_read(const struct device *d, uint64_t id, struct group_view *v);
 void group_view_free(struct group_view *v);
+/* Whether another group's descriptor names member ID of V too. Such a
+ * region is never deleted: a plan that drops it only releases it from V. */
+bool group_contested(const struct group_view *v, uint64_t id);
 
 /* Create a group for the extents E. On failure nothing is left behind;
  * WHY says what failed. Returns 0 or -errno. */
@@ -38,13 +43,15 @@ int group_create(struct device *d, const struct extent_list *e,
 /* Apply plan P to group V: regions are created first, then the group
  * descriptor is switched to the new member list in one message, then
  * dropped regions are deleted. If a create or the switch fails, the
- * regions created are deleted again and the group is as before. *NEW_ID
+ * regions created are deleted again and the group is as before. Dropped
+ * regions that are contested are released, not deleted. *NEW_ID
  * is the group id afterwards (the lowest member). Returns 0 or -errno. */
 int group_apply(struct device *d, const struct group_view *v,
 		const struct plan *p, uint64_t *new_id, char *why,
 		size_t whylen);
 
-/* Delete every region of group V. Returns 0 or the first -errno. */
+/* Delete every region of group V but the contested ones. Returns 0 or the
+ * first -errno. */
 int group_delete(struct device *d, const struct group_view *v);
 
 #endif

@@ -220,14 +220,10 @@ static void monitor_free(struct monitor *m)
 static int limit_err(int r, const struct monitor_req *req,
 		     struct monitor_err *err)
 {
-	if (r == -ENOSPC)
-		set_err(err, DMF_ERR("LimitExceeded"),
-			"cannot monitor %s: inotify watch limit reached "
-			"(raise fs.inotify.max_user_watches)", req->path);
-	else
-		set_err(err, DMF_ERR("LimitExceeded"),
-			"cannot monitor %s: cannot watch it: %s", req->path,
-			strerror(-r));
+	char why[200];
+
+	set_err(err, DMF_ERR("LimitExceeded"), "cannot monitor %s: %s",
+		req->path, notify_strerror(r, why, sizeof(why)));
 	return -1;
 }
 
@@ -285,7 +281,9 @@ static struct monitor *prepare(struct ev_loop *loop,
 			req->path, why);
 		return NULL;
 	}
-	if ((r = device_list(d)) < 0) {
+	/* a group named by the caller is looked up in a fresh list; a group
+	 * we create needs none (the list follows what we do to it) */
+	if ((!req->create || !d->list_valid) && (r = device_list(d)) < 0) {
 		set_err(err, DMF_ERR("DeviceError"),
 			"cannot monitor %s: cannot list regions of %s: %s",
 			req->path, d->name, strerror(-r));
@@ -377,7 +375,8 @@ static void apply(struct monitor *m, const struct group_view *v,
 		  const struct plan *p)
 {
 	uint64_t new_id = m->group_id, old = m->group_id;
-	char why[256], msg[128];
+	char why[256], msg[160];
+	size_t released = 0;
 
 	if (group_apply(m->dev, v, p, &new_id, why, sizeof(why)) < 0) {
 		set_error(m, why);
@@ -396,8 +395,12 @@ static void apply(struct monitor *m, const struct group_view *v,
 		control_event(m, "regrouped", old, NULL, msg);
 		state_changed();
 	}
-	snprintf(msg, sizeof(msg), "%zu created, %zu deleted, %zu regions",
-		 p->ncreate, p->nremove, m->regions);
+	for (size_t i = 0; i < p->nremove; i++)
+		released += group_contested(v, p->remove[i]);
+	snprintf(msg, sizeof(msg), "%zu created, %zu deleted, %zu regions%s",
+		 p->ncreate, p->nremove - released, m->regions,
+		 released ? " (regions claimed by another group too released, "
+			    "not deleted)" : "");
 	log_info("monitor %" PRIu64 " (%s): %s", m->id, m->path, msg);
 	control_event(m, "updated", 0, NULL, msg);
 }
@@ -441,6 +444,19 @@ static int make_plan(struct ev_loop *loop, struct monitor *m,
 	return 1;
 }
 
+/* The group's alias may be changed by another tool at any time. */
+static void update_alias(struct monitor *m, const char *alias)
+{
+	char *s = NULL;
+
+	if (!strcmp(m->alias ? m->alias : "", alias))
+		return;
+	if (alias[0] && !(s = strdup(alias)))
+		return; /* keep the old one */
+	free(m->alias);
+	m->alias = alias[0] ? s : NULL;
+}
+
 void monitor_sync(struct ev_loop *loop, struct monitor *m)
 {
 	struct group_view v;
@@ -457,6 +473,7 @@ void monitor_sync(struct ev_loop *loop, struct monitor *m)
 		return;
 	}
 	m->regions = v.n;
+	update_alias(m, v.desc.alias);
 	if (m->state == MS_MISSING)
 		goto out; /* follow-path, waiting for the path to return */
 	m->dirty = false;
@@ -513,7 +530,7 @@ int monitor_remove(struct ev_loop *loop, struct monitor *m, bool delete_group,
 	struct group_view v;
 	int r;
 
-	if (delete_group && (r = device_list(m->dev)) == 0 &&
+	if (delete_group && device_list(m->dev) >= 0 &&
 	    group_read(m->dev, m->group_id, &v) > 0) {
 		r = group_delete(m->dev, &v);
 		group_view_free(&v);

@@ -5,7 +5,9 @@
 #include "monitor.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -88,6 +90,40 @@ void notify_unwatch(struct monitor *m, int wd)
 size_t notify_count(void)
 {
 	return nwatches;
+}
+
+/* The value of /proc/sys/fs/inotify/NAME, or -1. */
+static long limit_of(const char *name)
+{
+	char path[64], buf[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/sys/fs/inotify/%s", name);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+const char *notify_strerror(int err, char *buf, size_t len)
+{
+	const char *name = err == -ENOSPC ? "max_user_watches"
+			 : err == -EMFILE ? "max_user_instances" : NULL;
+
+	if (!name) {
+		snprintf(buf, len, "inotify: %s", strerror(-err));
+		return buf;
+	}
+	snprintf(buf, len,
+		 "inotify %s limit reached (fs.inotify.%s = %ld; raise it "
+		 "with sysctl)", err == -ENOSPC ? "watch" : "instance", name,
+		 limit_of(name));
+	return buf;
 }
 
 /* Deliver one event to every monitor using its watch. Monitors ending

@@ -5,6 +5,7 @@
 
 #include <ev.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct monitor;
@@ -19,5 +20,8 @@ int notify_watch(struct monitor *m, const char *path, uint32_t mask,
 void notify_unwatch(struct monitor *m, int wd);
 /* inotify watches held, and the instance's errno at init (0 if fine). */
 size_t notify_count(void);
+/* A one-line reason for a failed notify_init or notify_watch (-errno ERR):
+ * for the limits, which sysctl to raise and its current value. */
+const char *notify_strerror(int err, char *buf, size_t len);
 
 #endif

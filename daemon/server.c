@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "connection.h"
 #include "control.h"
+#include "detach.h"
 #include "device.h"
 #include "dmfilemap.h"
 #include "log.h"
@@ -190,51 +191,6 @@ static void take_lock(const char *path)
 	/* fd stays open (and locked) until we exit */
 }
 
-/* Detach; the parent waits for READY and exits 0, or 1 if we fail first. */
-static int detach(void)
-{
-	int p[2];
-	pid_t pid;
-	char c;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		fatal("pipe");
-	if ((pid = fork()) < 0)
-		fatal("fork");
-	if (pid > 0) {
-		close(p[1]);
-		exit(read(p[0], &c, 1) == 1 ? DMF_EXIT_OK : DMF_EXIT_FAIL);
-	}
-	close(p[0]);
-	if (setsid() < 0)
-		fatal("setsid");
-	if ((pid = fork()) < 0)
-		fatal("fork");
-	if (pid > 0)
-		_exit(0);
-	if (chdir("/") < 0)
-		fatal("chdir /");
-	return p[1];
-}
-
-static void ready(int fd, bool foreground)
-{
-	int null;
-
-	if (fd < 0)
-		return;
-	if (!foreground) {
-		null = open("/dev/null", O_RDWR | O_CLOEXEC);
-		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 ||
-		    dup2(null, 2) < 0)
-			fatal("cannot redirect stdio to /dev/null");
-		close(null);
-	}
-	if (write(fd, "R", 1) != 1)
-		fatal("cannot signal readiness");
-	close(fd);
-}
-
 static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	(void)revents;
@@ -294,9 +250,8 @@ int main(int argc, char **argv)
 	log_route_libdm();
 	device_interval = o.interval_ms / 1000.0;
 	if ((r = notify_init(loop)) < 0) {
-		errno = -r;
-		fatal("cannot create an inotify instance (raise "
-		      "fs.inotify.max_user_instances)");
+		char why[200];
+		fatalx("cannot start: %s", notify_strerror(r, why, sizeof(why)));
 	}
 	if ((r = mounts_init(loop)) < 0) {
 		errno = -r;
@@ -314,7 +269,7 @@ int main(int argc, char **argv)
 	ev_check_start(loop, &reaper);
 	if (state_init(loop, o.state ? o.state : default_state(o.socket, state_buf, sizeof(state_buf))) < 0)
 		fatalx("out of memory");
-	ready(ready_fd, o.foreground);
+	detach_ready(ready_fd, o.foreground);
 	if (!o.foreground)
 		log_init(PROG, false, o.verbose);
 	log_info("listening on %s, checking every %ld ms", o.socket,

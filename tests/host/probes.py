@@ -1167,6 +1167,8 @@ def t_ctl_usage(ctx):
                         "add --group --create"),
                        (("add", ctx.hostfile), "add without --group/--create"),
                        (("add", "--group", "0"), "add without FILE"),
+                       (("add", ctx.hostfile, "/x", "--group", "0"),
+                        "add --group with two FILEs"),
                        (("add", ctx.hostfile, "--group", "abc"), "bad group"),
                        (("add", ctx.hostfile, "--group", "-1"), "group -1"),
                        (("add", ctx.hostfile, "--group", "0", "--alias", "x"),
@@ -1220,6 +1222,26 @@ def t_ctl_add_host(ctx):
     line = one_line(p.stderr, "add relative FILE")
     check(("cannot monitor %s" % ctx.hostfile) in line and NOT_DM in line,
           "stderr: %r" % line)
+
+
+@test("ctl_add_many_files")
+def t_ctl_add_many(ctx):
+    # every FILE gets its call (one connection) and its own line, in order;
+    # one that fails does not stop the others
+    other = os.path.join(ctx.tmp, "other-host-file")
+    with open(other, "w") as f:
+        f.write("x")
+    files = [ctx.hostfile, "/nonexistent", other]
+    p = ctl(ctx, "add", "--create", *files)
+    expect_exit(p, 1, "add --create with three failing FILEs")
+    lines = p.stderr.splitlines()
+    eq(len(lines), 3, "stderr lines of add --create FILE FILE FILE: %r" %
+       p.stderr)
+    for line, f in zip(lines, files):
+        check(line.startswith("dmfilemapctl: cannot monitor %s:" % f),
+              "line for %s: %r" % (f, line))
+    check(NOT_DM in lines[0] and NOT_DM in lines[2]
+          and NOT_DM not in lines[1], "reasons: %r" % lines)
 
 
 @test("ctl_list_info")
@@ -1355,6 +1377,36 @@ def t_shim_host(ctx):
         expect_exit(p, 1, "dmfilemapd with fd 200 not open")
     finally:
         os.close(fd)
+
+
+@test("shim_fallback_without_supervisor")
+def t_shim_fallback(ctx):
+    # no supervisor can be started: the shim monitors the file itself (and
+    # here says why it cannot: not on dm), never silently
+    sock = os.path.join(ctx.tmp, "nowhere", "none.sock")
+    fd = os.open(ctx.hostfile, os.O_RDONLY)
+    try:
+        for extra in ([], ["1", "1"]):
+            p = run([ctx.bin("dmfilemapd"), str(fd), "0", ctx.hostfile,
+                     "inode"] + extra,
+                    env={"DMFILEMAP_SOCKET": sock,
+                         "DMFILEMAP_SUPERVISORD": "/nonexistent"},
+                    pass_fds=[fd])
+            what = "fallback dmfilemapd %s" % " ".join(extra)
+            expect_exit(p, 1, what)
+            err = p.stderr
+            check(("dmfilemapd: no supervisor on %s (cannot start "
+                   "dmfilemap-supervisord): monitoring %s in this process"
+                   % (sock, ctx.hostfile)) in err, "%s: stderr %r" % (what, err))
+            last = err.splitlines()[-1]
+            check(("dmfilemapd: cannot monitor %s: %s" % (ctx.hostfile, NOT_DM))
+                  in last, "%s: last line %r" % (what, last))
+            check("stopped after" not in err,
+                  "%s: a monitor that never started says it stopped: %r"
+                  % (what, err))
+    finally:
+        os.close(fd)
+    check(not os.path.exists(sock), "a socket appeared at %s" % sock)
 
 
 def san_env(ctx, tag):

@@ -349,20 +349,30 @@ static void test_row_text_limits(void **state)
 	free(s);
 	free(big);
 
-	/* AUX_TEXT_MAX - 1 bytes fits however the bound is counted */
-	big = repeat('b', AUX_TEXT_MAX - 1);
+	/* AUX_DATA_MAX - 1 bytes of aux_data, AUX_TEXT_MAX - 1 of
+	 * program_id, fit however the bound is counted */
+	big = repeat('b', AUX_DATA_MAX - 1);
 	s = xasprintf("0: 0+8 8 p %s", big);
 	assert_int_equal(parse_row(s, &r), 0);
-	assert_int_equal(strlen(r.aux_data), AUX_TEXT_MAX - 1);
+	assert_int_equal(strlen(r.aux_data), AUX_DATA_MAX - 1);
+	aux_region_free(&r);
+	free(s);
+	free(big);
+	big = repeat('b', AUX_TEXT_MAX - 1);
+	s = xasprintf("0: 0+8 8 %s aux", big);
+	assert_int_equal(parse_row(s, &r), 0);
+	assert_int_equal(strlen(r.program_id), AUX_TEXT_MAX - 1);
 	aux_region_free(&r);
 	free(s);
 	free(big);
 
-	/* beyond AUX_TEXT_MAX: aux, program_id, histogram */
-	big = repeat('c', AUX_TEXT_MAX + 1);
+	/* beyond the limits: aux, program_id, histogram */
+	big = repeat('c', AUX_DATA_MAX + 1);
 	s = xasprintf("0: 0+8 8 p %s", big);
 	expect_bad_row(s);
 	free(s);
+	free(big);
+	big = repeat('c', AUX_TEXT_MAX + 1);
 	s = xasprintf("0: 0+8 8 %s aux", big);
 	expect_bad_row(s);
 	free(s);
@@ -375,7 +385,7 @@ static void test_row_text_limits(void **state)
 	free(big);
 
 	/* very long line */
-	big = repeat('d', 200000);
+	big = repeat('d', AUX_DATA_MAX + 200000);
 	s = xasprintf("0: 0+8 8 p %s precise_timestamps", big);
 	expect_bad_row(s);
 	free(s);
@@ -442,7 +452,7 @@ static void test_row_fuzz(void **state)
 			assert_non_null(r.program_id);
 			assert_non_null(r.aux_data);
 			assert_true(strlen(r.program_id) <= AUX_TEXT_MAX);
-			assert_true(strlen(r.aux_data) <= AUX_TEXT_MAX);
+			assert_true(strlen(r.aux_data) <= AUX_DATA_MAX);
 			if (r.histogram)
 				assert_true(strlen(r.histogram) <= AUX_TEXT_MAX);
 			aux_region_free(&r);
@@ -558,7 +568,7 @@ static void test_list_skips_malformed(void **state)
 {
 	(void)state;
 	struct aux_list l;
-	char *big = repeat('z', 100000);
+	char *big = repeat('z', AUX_DATA_MAX + 1);
 	char *text = xasprintf(
 		"0: 0+8 8 - -\n"
 		"garbage line\n"
@@ -1325,6 +1335,39 @@ static void test_group_round_trip(void **state)
 			group_round_trip("g h", false, users[u], prefixes[p], m2, 8);
 }
 
+/* A descriptor longer than AUX_TEXT_MAX (members whose ids are not
+ * contiguous) survives a trip through a @stats_list row. */
+static void test_group_long_descriptor(void **state)
+{
+	(void)state;
+	enum { N = 3000 };
+	uint64_t members[N];
+	struct aux_group g = { .alias = (char *)"big", .user_aux = (char *)"",
+			       .prefix = (char *)"" }, back;
+	struct aux_list l;
+	char *text, *row;
+
+	for (size_t i = 0; i < N; i++)
+		members[i] = 2 * i + 1;
+	g.members = members;
+	g.n = N;
+	text = aux_group_format(&g);
+	assert_non_null(text);
+	assert_true(strlen(text) > AUX_TEXT_MAX);
+	row = xasprintf("1: 0+8 8 dmstats %s\n3: 8+8 8 dmstats -\n", text);
+	assert_int_equal(aux_list_parse(row, &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.skipped, 0);
+	assert_int_equal(aux_group_parse(l.regions[0].aux_data, &back), 1);
+	assert_int_equal(back.n, N);
+	assert_memory_equal(back.members, members, sizeof(members));
+	assert_string_equal(back.alias, "big");
+	aux_group_free(&back);
+	aux_list_free(&l);
+	free(row);
+	free(text);
+}
+
 /* Aliases that need it get the quoted form even when !quoted. */
 static void test_group_format_needs_quotes(void **state)
 {
@@ -1536,6 +1579,7 @@ int main(void)
 		cmocka_unit_test(test_group_format_plain),
 		cmocka_unit_test(test_group_format_quoted),
 		cmocka_unit_test(test_group_round_trip),
+		cmocka_unit_test(test_group_long_descriptor),
 		cmocka_unit_test(test_group_format_needs_quotes),
 		cmocka_unit_test(test_escape_arg),
 		cmocka_unit_test(test_escape_arg_kernel_space_0xa0),
