@@ -101,8 +101,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 }
 
 /* Run the supervisor; it detaches and its first process exits 0 once it
- * listens (1 if it could not, e.g. another one won the race). */
-static int start_supervisor(const char *sock, int verbose)
+ * listens (1 if it could not, e.g. another one won the race). Returns its
+ * exit status, or -1 with WHY set. */
+static int start_supervisor(const char *sock, int verbose, char *why,
+			    size_t whylen)
 {
 	const char *bin = getenv(DMF_SUPERVISORD_ENV);
 	int status;
@@ -112,39 +114,60 @@ static int start_supervisor(const char *sock, int verbose)
 		bin = DMF_SBINDIR "/dmfilemap-supervisord";
 	if (verbose)
 		say("starting %s --socket %s", bin, sock);
-	if ((pid = fork()) < 0)
-		return -errno;
+	if (access(bin, X_OK) < 0 || (pid = fork()) < 0) {
+		snprintf(why, whylen, "cannot start %s: %s", bin,
+			 strerror(errno));
+		return -1;
+	}
 	if (pid == 0) {
 		/* the supervisor must not inherit dmstats' file, or ours */
 		close_range(3, ~0U, 0);
 		execl(bin, "dmfilemap-supervisord", "--socket", sock,
 		      (char *)NULL);
-		say("cannot start %s: %s", bin, strerror(errno));
 		_exit(127);
 	}
 	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+		if (errno != EINTR) {
+			snprintf(why, whylen, "cannot start %s: %s", bin,
+				 strerror(errno));
+			return -1;
+		}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) == 127) {
+		snprintf(why, whylen, "cannot start %s", bin);
+		return -1;
+	}
+	return WEXITSTATUS(status);
 }
 
-static int connect_or_start(struct client *c, const char *sock, int verbose)
+/* Connect, starting a supervisor if none listens. Returns 0, or -1 with
+ * WHY set. */
+static int connect_or_start(struct client *c, const char *sock, int verbose,
+			    char *why, size_t whylen)
 {
 	struct timespec pause = { 0, 50 * 1000 * 1000 };
-	int r = client_connect(c, sock), waited = 0;
+	int r = client_connect(c, sock), waited = 0, status;
 
-	if (r != -ENOENT && r != -ECONNREFUSED)
-		return r;
-	r = start_supervisor(sock, verbose);
-	if (r == 127 || r < 0)
-		return -ENOEXEC;
+	if (r == 0)
+		return 0;
+	if (r != -ENOENT && r != -ECONNREFUSED) {
+		snprintf(why, whylen, "%s", strerror(-r));
+		return -1;
+	}
+	if ((status = start_supervisor(sock, verbose, why, whylen)) < 0)
+		return -1;
 	/* ours or a racing shim's supervisor: it answers soon */
 	while ((r = client_connect(c, sock)) < 0 && waited < START_WAIT_MS &&
 	       (r == -ENOENT || r == -ECONNREFUSED)) {
 		nanosleep(&pause, NULL);
 		waited += 50;
 	}
-	return r;
+	if (r < 0 && status)
+		snprintf(why, whylen, "the supervisor started exited with "
+			 "status %d and none answers: %s", status, strerror(-r));
+	else if (r < 0)
+		snprintf(why, whylen, "no answer within %d s: %s",
+			 START_WAIT_MS / 1000, strerror(-r));
+	return r < 0 ? -1 : 0;
 }
 
 /* Foreground: print the monitor's events until it ends. */
@@ -188,7 +211,7 @@ int main(int argc, char **argv)
 		    strerror(errno));
 		return DMF_EXIT_FAIL;
 	}
-	if ((e = connect_or_start(&c, sock, a.verbose)) < 0) {
+	if (connect_or_start(&c, sock, a.verbose, buf, sizeof(buf)) < 0) {
 		/* one process for this file, as before the supervisor */
 		struct solo_args s = {
 			PROG, a.fd, a.path, a.group_id,
@@ -196,8 +219,7 @@ int main(int argc, char **argv)
 			a.foreground == 1, a.verbose
 		};
 		say("no supervisor on %s (%s): monitoring %s in this process",
-		    sock, e == -ENOEXEC ? "cannot start dmfilemap-supervisord"
-					: strerror(-e), a.path);
+		    sock, buf, a.path);
 		if (fcntl(a.fd, F_SETFD, FD_CLOEXEC) < 0) {
 			say("Could not use file descriptor %d: %s", a.fd,
 			    strerror(errno));

@@ -196,7 +196,7 @@ void device_pass(struct ev_loop *loop, struct device *d)
 	for (m = TAILQ_FIRST(&d->monitors); m; m = next) {
 		next = TAILQ_NEXT(m, dev_entry);
 		if (r == 1 && !m->dirty && !m->last_error &&
-		    (d->passes + m->id) % SWEEP_PASSES)
+		    ((d->passes + m->id) % SWEEP_PASSES || !monitor_stale(m)))
 			continue;
 		monitor_sync(loop, m);
 	}

@@ -58,8 +58,8 @@ size_t device_count(void);
 /* Run a pass (list + every monitor) after DEVICE_SETTLE. */
 void device_schedule(struct ev_loop *loop, struct device *d);
 /* A pass now: one @stats_list, then every monitor checked against it (if
- * the list is unchanged: those with a change or an error to retry, and a
- * tenth of the others, in turn). */
+ * the list is unchanged: those with a change or an error to retry, and,
+ * once in ten passes each, those whose file's size or blocks changed). */
 void device_pass(struct ev_loop *loop, struct device *d);
 /* Stop every device's timers (shutdown). */
 void device_stop_all(struct ev_loop *loop);

@@ -7,6 +7,7 @@
 #include "peer.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 static struct sockaddr_un notify_addr;
 static socklen_t notify_len;
 static int notify_fd = -1;
+static pid_t manager_pid; /* holds the stored fds */
 
 /* Stored fds handed back at start, by name, until taken or dropped. */
 struct stored {
@@ -56,13 +58,22 @@ bool fdstore_enabled(void)
 	return notify_fd >= 0;
 }
 
+pid_t fdstore_manager(void)
+{
+	return notify_fd >= 0 ? manager_pid : 0;
+}
+
 int fdstore_init(void)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
+	const char *mgr = getenv("MANAGERPID");
 	size_t len;
 
 	if (!path || (path[0] != '/' && path[0] != '@'))
 		return 0;
+	/* a per-user manager says who it is; the system's is PID 1 */
+	manager_pid = mgr && atol(mgr) > 0 && atol(mgr) < INT_MAX
+			      ? (pid_t)atol(mgr) : 1;
 	len = strlen(path);
 	if (len >= sizeof(notify_addr.sun_path))
 		return -ENAMETOOLONG;

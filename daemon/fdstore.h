@@ -4,6 +4,7 @@
 #define DMF_FDSTORE_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,6 +13,9 @@ struct monitor;
 /* Use $NOTIFY_SOCKET if set. Returns 0 or -errno. */
 int fdstore_init(void);
 bool fdstore_enabled(void);
+/* The service manager that holds the stored fds ($MANAGERPID, else PID
+ * 1), not another holder of a file; 0 without a store. */
+pid_t fdstore_manager(void);
 /* The name M's fd is stored under. */
 void fdstore_name(const struct monitor *m, char *buf, size_t len);
 /* Store M's fd, or remove it from the store. */

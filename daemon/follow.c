@@ -66,8 +66,7 @@ static void check_unlinked(struct ev_loop *loop, struct monitor *m)
 		return;
 	}
 	/* the service manager holds our fd store's copy: not a user */
-	held = holders_other(m->st_dev, m->st_ino,
-			     fdstore_enabled() ? getppid() : 0);
+	held = holders_other(m->st_dev, m->st_ino, fdstore_manager());
 	if (held < 0)
 		log_warn("monitor %" PRIu64 ": cannot scan /proc", m->id);
 	if (held == 0) {

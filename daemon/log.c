@@ -104,6 +104,7 @@ void fatalx(const char *fmt, ...)
 /* libdevmapper's levels (its header does not export them). */
 #define LIBDM_LOG_WARN 4
 #define LIBDM_LOG_FLAGS (128 | 256) /* "to stderr", "once" */
+#define LIBDM_REPEAT 60 /* seconds before the same warning is said again */
 
 static void libdm_log(int level, const char *file, int line, int dm_errno,
 		      const char *fmt, ...)
@@ -112,6 +113,9 @@ static void libdm_log(int level, const char *file, int line, int dm_errno,
 static void libdm_log(int level, const char *file, int line, int dm_errno,
 		      const char *fmt, ...)
 {
+	static char last[512];
+	static time_t last_said;
+	time_t now = time(NULL);
 	char msg[512];
 	va_list ap;
 
@@ -124,10 +128,16 @@ static void libdm_log(int level, const char *file, int line, int dm_errno,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (level <= LIBDM_LOG_WARN)
+	if (level <= LIBDM_LOG_WARN) {
+		/* a failing message retried every interval: once a minute */
+		if (!strcmp(msg, last) && now - last_said < LIBDM_REPEAT)
+			return;
+		snprintf(last, sizeof(last), "%s", msg);
+		last_said = now;
 		log_warnx("libdevmapper: %s", msg);
-	else
+	} else {
 		log_debug("libdevmapper: %s", msg);
+	}
 }
 
 void log_route_libdm(void)

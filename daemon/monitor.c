@@ -155,6 +155,14 @@ static int read_extents(struct monitor *m, bool force)
 	return 0;
 }
 
+bool monitor_stale(const struct monitor *m)
+{
+	struct stat st;
+
+	return fstat(m->fd, &st) < 0 || st.st_blocks != m->st_blocks ||
+	       st.st_size != m->st_size;
+}
+
 int monitor_watch_file(struct monitor *m)
 {
 	char proc[64];

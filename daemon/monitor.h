@@ -72,6 +72,9 @@ struct monitor_err {
  * was already monitored: REQ's fd is then left to the caller). */
 struct monitor *monitor_add(struct ev_loop *loop, const struct monitor_req *req,
 			    bool *existing, struct monitor_err *err);
+/* Whether M's file may have changed since its extents were last read (its
+ * size or block count differ): one fstat. */
+bool monitor_stale(const struct monitor *m);
 /* Reconcile M with its device's current list (called from device_pass). */
 void monitor_sync(struct ev_loop *loop, struct monitor *m);
 /* End M: emit "ended", drop its watches and fd; freed by monitor_reap. */

@@ -1395,12 +1395,15 @@ def t_shim_fallback(ctx):
             what = "fallback dmfilemapd %s" % " ".join(extra)
             expect_exit(p, 1, what)
             err = p.stderr
-            check(("dmfilemapd: no supervisor on %s (cannot start "
-                   "dmfilemap-supervisord): monitoring %s in this process"
-                   % (sock, ctx.hostfile)) in err, "%s: stderr %r" % (what, err))
-            last = err.splitlines()[-1]
+            lines = err.splitlines()
+            said = ("dmfilemapd: no supervisor on %s (cannot start "
+                    "/nonexistent: No such file or directory): monitoring %s "
+                    "in this process" % (sock, ctx.hostfile))
+            check(said in lines, "%s: no line %r in %r" % (what, said, err))
+            if not extra:  # not verbose: that line and the reason
+                eq(len(lines), 2, "%s: stderr lines: %r" % (what, err))
             check(("dmfilemapd: cannot monitor %s: %s" % (ctx.hostfile, NOT_DM))
-                  in last, "%s: last line %r" % (what, last))
+                  in lines[-1], "%s: last line %r" % (what, lines[-1]))
             check("stopped after" not in err,
                   "%s: a monitor that never started says it stopped: %r"
                   % (what, err))

@@ -94,7 +94,9 @@ class Manager:
         self.drain()
         # all prepared before the fork: in UML a child's page faults are slow
         fds = [self.listener.fileno()] + [s[1] for s in self.store]
+        # MANAGERPID: who holds the store, as a per-user systemd says
         env = dict(os.environ, LISTEN_FDS=str(len(fds)), NOTIFY_SOCKET=self.notify_path,
+                   MANAGERPID=str(os.getpid()),
                    LISTEN_FDNAMES=":".join([SOCKET_NAME] + [s[0] for s in self.store]))
         argv = ["dmfilemap-supervisord", "-f", "-v", "--socket", self.sock_path,
                 "--state", self.state]

@@ -84,6 +84,11 @@ members_exist || fail "after the refused create, group $G names regions that do 
 wait_until 3 regions_are "$BEFORE" ||
 	fail "after the refused create, the regions changed: before '$(flat "$BEFORE")', now '$(flat "$(theirs)")'"
 mon_present_id "$MON_ID" || fail "monitor $MON_ID ended after the refused create"
+# the refused create is retried every interval (1 s): libdevmapper's own
+# warning about it is not logged again each time
+sleep 3
+rep=$(sed -n 's/.*libdevmapper: //p' "$DMF_RESULTS/$DMF_TEST.supervisord.log" | sort | uniq -d)
+[ -z "$rep" ] || fail "the supervisor's log repeats libdevmapper's warning at every retry: $(flat "$rep")"
 
 # 2. room for exactly one region: each attempt creates one region, is
 # refused the second and must delete the first again
