@@ -195,8 +195,10 @@ void device_pass(struct ev_loop *loop, struct device *d)
 	d->passes++;
 	for (m = TAILQ_FIRST(&d->monitors); m; m = next) {
 		next = TAILQ_NEXT(m, dev_entry);
-		if (r == 1 && !m->dirty && !m->last_error &&
-		    ((d->passes + m->id) % SWEEP_PASSES || !monitor_stale(m)))
+		if (!m->dirty && (d->passes + m->id) % SWEEP_PASSES == 0 &&
+		    monitor_stale(m))
+			m->dirty = true; /* changed with no event (mmap) */
+		if (r == 1 && !m->dirty && !m->last_error)
 			continue;
 		monitor_sync(loop, m);
 	}

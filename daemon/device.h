@@ -58,8 +58,9 @@ size_t device_count(void);
 /* Run a pass (list + every monitor) after DEVICE_SETTLE. */
 void device_schedule(struct ev_loop *loop, struct device *d);
 /* A pass now: one @stats_list, then every monitor checked against it (if
- * the list is unchanged: those with a change or an error to retry, and,
- * once in ten passes each, those whose file's size or blocks changed). */
+ * the list is unchanged, only those with a file change or an error to
+ * retry). Once in ten passes each monitor's file is looked at (fstat) for
+ * changes no event reports. */
 void device_pass(struct ev_loop *loop, struct device *d);
 /* Stop every device's timers (shutdown). */
 void device_stop_all(struct ev_loop *loop);

@@ -413,13 +413,21 @@ static void apply(struct monitor *m, const struct group_view *v,
 	control_event(m, "updated", 0, NULL, msg);
 }
 
-/* Plan from the current extents; re-read them first when FORCE. Returns
- * 1 if a plan was made, 0 if the monitor ended, -1 on error. */
+/* How make_plan gets the file's extents. */
+enum extents_how {
+	EXTENTS_KNOWN, /* as last read: no file changed that we know of */
+	EXTENTS_LOOK,  /* read again if the size or block count changed */
+	EXTENTS_READ   /* read again */
+};
+
+/* Plan from the file's extents, got as HOW says. Returns 1 if a plan was
+ * made, 0 if the monitor ended, -1 on error. */
 static int make_plan(struct ev_loop *loop, struct monitor *m,
-		     const struct group_view *v, bool force, struct plan *p)
+		     const struct group_view *v, enum extents_how how,
+		     struct plan *p)
 {
 	char why[256];
-	int r = read_extents(m, force);
+	int r = how == EXTENTS_KNOWN ? 0 : read_extents(m, how == EXTENTS_READ);
 
 	if (r < 0) {
 		snprintf(why, sizeof(why), "cannot read extents: %s",
@@ -485,12 +493,15 @@ void monitor_sync(struct ev_loop *loop, struct monitor *m)
 	if (m->state == MS_MISSING)
 		goto out; /* follow-path, waiting for the path to return */
 	m->dirty = false;
-	if ((r = make_plan(loop, m, &v, false, &p)) <= 0)
+	/* a monitor synced because the list changed, not its file, plans
+	 * from the extents it knows: no syscall unless the group differs */
+	if ((r = make_plan(loop, m, &v, fresh ? EXTENTS_LOOK : EXTENTS_KNOWN,
+			   &p)) <= 0)
 		goto out;
 	if (!plan_empty(&p) && !fresh) {
 		/* the group changed, not (that we saw) the file: look again */
 		plan_free(&p);
-		if ((r = make_plan(loop, m, &v, true, &p)) <= 0)
+		if ((r = make_plan(loop, m, &v, EXTENTS_READ, &p)) <= 0)
 			goto out;
 	}
 	if (!plan_empty(&p) || v.missing)
