@@ -13,10 +13,11 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 
-/* With an unchanged list, each monitor is still looked at (its file's size
- * and blocks, for changes no event reports, e.g. through mmap) once in
- * this many passes. */
+/* Each monitor's file is looked at (one fstat) once in this many passes,
+ * for changes no event reports, e.g. blocks allocated through mmap; with
+ * many monitors, less often: about SWEEP_PER_PASS files per pass. */
 #define SWEEP_PASSES 10
+#define SWEEP_PER_PASS 25
 
 struct dm_counters dm_counters;
 double device_interval = 1.0;
@@ -174,6 +175,7 @@ void device_schedule(struct ev_loop *loop, struct device *d)
 void device_pass(struct ev_loop *loop, struct device *d)
 {
 	struct monitor *m, *next;
+	uint64_t period;
 	int r;
 
 	/* a pass resets the periodic check: still one list per interval */
@@ -193,9 +195,12 @@ void device_pass(struct ev_loop *loop, struct device *d)
 	}
 	/* monitor_sync may end (and unlink) M, never another monitor */
 	d->passes++;
+	period = d->nmonitors / SWEEP_PER_PASS + 1;
+	if (period < SWEEP_PASSES)
+		period = SWEEP_PASSES;
 	for (m = TAILQ_FIRST(&d->monitors); m; m = next) {
 		next = TAILQ_NEXT(m, dev_entry);
-		if (!m->dirty && (d->passes + m->id) % SWEEP_PASSES == 0 &&
+		if (!m->dirty && (d->passes + m->id) % period == 0 &&
 		    monitor_stale(m))
 			m->dirty = true; /* changed with no event (mmap) */
 		if (r == 1 && !m->dirty && !m->last_error)

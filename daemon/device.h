@@ -59,8 +59,8 @@ size_t device_count(void);
 void device_schedule(struct ev_loop *loop, struct device *d);
 /* A pass now: one @stats_list, then every monitor checked against it (if
  * the list is unchanged, only those with a file change or an error to
- * retry). Once in ten passes each monitor's file is looked at (fstat) for
- * changes no event reports. */
+ * retry). In turn, a few files per pass are looked at (fstat) for changes
+ * no event reports: each once in 10 passes, or in N/25 with N monitors. */
 void device_pass(struct ev_loop *loop, struct device *d);
 /* Stop every device's timers (shutdown). */
 void device_stop_all(struct ev_loop *loop);
