@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -191,6 +192,24 @@ static void take_lock(const char *path)
 	/* fd stays open (and locked) until we exit */
 }
 
+/* Every monitored file is held open: take the hard limit on open files as
+ * the soft one (the soft default, 1024, is for programs using select()). */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		log_warn("getrlimit RLIMIT_NOFILE");
+		return;
+	}
+	if (rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_warn("cannot raise the open files limit to %llu",
+			 (unsigned long long)rl.rlim_max);
+}
+
 static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	(void)revents;
@@ -237,6 +256,7 @@ int main(int argc, char **argv)
 	parse_options(argc, argv, &o);
 	log_init(PROG, true, o.verbose); /* stderr until detached */
 	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
 	if (fdstore_init() < 0)
 		fatal("cannot use NOTIFY_SOCKET");
 	act_fd = activation_fd();

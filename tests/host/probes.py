@@ -1581,6 +1581,28 @@ def start_fg(ctx, sock, *args):
     return p, log
 
 
+@test("daemon_raises_open_files_limit")
+def t_daemon_nofile(ctx):
+    # it holds every monitored file open: the soft limit goes up to the hard
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    low = min(256, hard)
+    sock = os.path.join(ctx.tmp, "nofile", "s.sock")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (low, hard))
+    try:
+        p, log = start_fg(ctx, sock)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    try:
+        with open("/proc/%d/limits" % p.pid) as f:
+            row = [l for l in f if l.startswith("Max open files")][0].split()
+        eq((row[3], row[4]), (str(hard), str(hard)),
+           "open files limit (soft, hard) of a supervisor started with "
+           "soft %d, hard %d" % (low, hard))
+    finally:
+        end_fg(p, log, sock, signal.SIGTERM, "supervisor with a low limit")
+
+
 def end_fg(p, log, sock, sig, what):
     p.send_signal(sig)
     try:
