@@ -198,7 +198,7 @@ int aux_list_parse(const char *text, struct aux_list *out)
 					return -1;
 				}
 				out->regions = v;
-				cap = ncap;
+				out->cap = cap = ncap;
 			}
 			out->regions[out->n++] = r;
 		} else if (len) {
@@ -261,10 +261,14 @@ int aux_list_insert(struct aux_list *l, struct aux_region *r)
 		l->regions[i] = *r;
 		return 0;
 	}
-	v = realloc(l->regions, (l->n + 1) * sizeof(*v));
-	if (!v)
-		return -1;
-	l->regions = v;
+	if (l->n == l->cap) { /* doubling: inserts stay O(1) amortised */
+		size_t ncap = l->cap ? l->cap * 2 : 64;
+		if (!(v = realloc(l->regions, ncap * sizeof(*v))))
+			return -1;
+		l->regions = v;
+		l->cap = ncap;
+	}
+	v = l->regions;
 	memmove(&v[i + 1], &v[i], (l->n - i) * sizeof(*v));
 	v[i] = *r;
 	l->n++;

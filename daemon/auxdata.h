@@ -31,6 +31,7 @@ struct aux_region {
 struct aux_list {
 	struct aux_region *regions; /* sorted by id */
 	size_t n;
+	size_t cap; /* regions allocated */
 	size_t skipped; /* rows that did not parse and were ignored */
 };
 

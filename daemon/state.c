@@ -114,19 +114,30 @@ out:
 	return r;
 }
 
+/* How long the last save took: with many monitors a save is long, and
+ * saves are then spaced so that they take at most a tenth of the time. */
+static double save_cost;
+
 static void save_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	(void)loop;
+	double t0;
+
 	(void)w;
 	(void)revents;
+	ev_now_update(loop);
+	t0 = ev_now(loop);
 	state_save();
+	ev_now_update(loop);
+	save_cost = ev_now(loop) - t0;
 }
 
 void state_changed(void)
 {
 	if (!state_path || frozen || ev_is_active(&save_timer))
 		return;
-	ev_timer_set(&save_timer, STATE_DELAY, 0.);
+	ev_timer_set(&save_timer,
+		     save_cost * 10 > STATE_DELAY ? save_cost * 10 : STATE_DELAY,
+		     0.);
 	ev_timer_start(EV_DEFAULT, &save_timer);
 }
 
