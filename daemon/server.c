@@ -192,15 +192,39 @@ static void take_lock(const char *path)
 	/* fd stays open (and locked) until we exit */
 }
 
-/* Every monitored file is held open: take the hard limit on open files as
- * the soft one (the soft default, 1024, is for programs using select()). */
+/* The kernel's ceiling on open files per process, or 0. */
+static rlim_t nr_open(void)
+{
+	char buf[32];
+	ssize_t n;
+	int fd = open("/proc/sys/fs/nr_open", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return (rlim_t)strtoull(buf, NULL, 10);
+}
+
+/* Every monitored file is held open: raise the open-files limit to the
+ * kernel's ceiling if we may (root), else the soft limit to the hard one
+ * (the soft default, 1024, is for programs using select()). */
 static void raise_nofile(void)
 {
+	rlim_t top = nr_open();
 	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
 		log_warn("getrlimit RLIMIT_NOFILE");
 		return;
+	}
+	if (top > rl.rlim_max) {
+		struct rlimit up = { top, top };
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			return;
 	}
 	if (rl.rlim_cur >= rl.rlim_max)
 		return;
