@@ -2,6 +2,7 @@
 #   make            build into build/
 #   make check      install what the tests need, then run every test
 #   make demo       boot a User-Mode Linux kernel and show the whole story
+#   make bench      benchmarks in UML: bench/RESULTS.md (bench-smoke: quick)
 #   make install    PREFIX=/usr/local DESTDIR=
 
 PREFIX  ?= /usr/local
@@ -108,6 +109,7 @@ check: deps
 	tests/install-check.sh
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
 	$(MAKE) lint
+	$(MAKE) bench-smoke
 	tests/kernel/uml-run --fs ext4 --fs xfs --build build
 	@echo "make check: all passed"
 
@@ -124,6 +126,15 @@ lint:
 
 demo: all deps
 	tests/kernel/demo.sh --build $(B)
+
+# Benchmarks in a UML guest (bench/): they print figures, never fail on a
+# timing. bench regenerates bench/RESULTS.md and bench/results.png (about
+# 45 minutes); bench-smoke checks the harness at N=10 (under 3 minutes).
+bench: all deps
+	bench/run --build $(B)
+
+bench-smoke: all deps
+	bench/run --smoke --build $(B)
 
 # ---- install -----------------------------------------------------------
 install: all
@@ -154,4 +165,4 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all deps unit check fuzz lint demo install uninstall clean FORCE
+.PHONY: all deps unit check fuzz lint demo bench bench-smoke install uninstall clean FORCE

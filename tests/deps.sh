@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential pkg-config libdevmapper-dev libev-dev libcjson-dev
 libcmocka-dev dmsetup user-mode-linux kmod e2fsprogs xfsprogs util-linux
-mandoc socat jq valgrind python3 procps systemd
+mandoc socat jq valgrind python3 procps systemd gnuplot-nox
 clang libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do

@@ -1,0 +1,580 @@
+#!/usr/bin/env python3
+# report.py: turn the benchmarks' JSON (bench/bench.py, one file per design
+# and N) into RESULTS.md, results.json and results.png (gnuplot); on the host.
+"""With --smoke: also check that every figure is there (non-empty numbers)
+and exit 1 if one is missing: that is a broken harness. Timings are never
+judged here, except in the targets table, which only reports."""
+import argparse
+import glob
+import json
+import os
+import subprocess
+import time
+
+SUP_KEYS = [("reg_ctl", "seconds"), ("idle", "cpu_s_per_10s"),
+            ("idle", "cpu_pct"), ("idle", "pss_kib"),
+            ("idle", "stats_list_per_s"), ("idle", "other_per_s"),
+            ("latency", "median_ms"), ("latency", "p99_ms"),
+            ("converge", "seconds")]
+DMS_KEYS = [("reg_dmstats", "seconds")]
+BASE_KEYS = [("reg_dmstats", "seconds"), ("idle", "cpu_s_per_10s"),
+             ("idle", "cpu_pct"), ("idle", "pss_kib"),
+             ("ioctls", "stats_list_per_s"), ("ioctls", "other_per_s"),
+             ("latency", "median_ms"), ("latency", "p99_ms"),
+             ("converge", "seconds")]
+
+
+def get(d, k1, k2=None):
+    if not d or k1 not in d:
+        return None
+    v = d[k1]
+    if k2 is None:
+        return v
+    return v.get(k2) if isinstance(v, dict) else None
+
+
+def why_missing(d, what=""):
+    """Why a cell of benchmark D has no figure."""
+    if d is None:
+        return "not run (no data: guest died?)"
+    st = d.get("status", "")
+    if st == "pending":
+        return "pending"
+    if st.startswith("timed out"):
+        return st
+    if st == "running":
+        return "killed at step %s (hard timeout)" % d.get("step")
+    if st.startswith("error"):
+        return "harness error (%s)" % d.get("step")
+    return "—"
+
+
+def num(d, k1, k2, fmt="%.2f", scale=1.0):
+    v = get(d, k1, k2)
+    if isinstance(v, (int, float)):
+        return fmt % (v * scale)
+    return why_missing(d)
+
+
+def reg_cell(d, key):
+    r = get(d, key)
+    if not r:
+        return why_missing(d)
+    s = "%.1f s (%.1f/s)" % (r["seconds"], r["per_s"])
+    if r.get("timed_out"):
+        s = "stopped after %d files: %s" % (r["done"], s)
+    return s
+
+
+def conv_cell(d):
+    c = get(d, "converge")
+    if not c:
+        return why_missing(d)
+    if c.get("timed_out"):
+        return "%d/%d matched after %.1f s" % (c["matched"], c["n"],
+                                                c["seconds"])
+    return "%.2f s (writes %.2f s)" % (c["seconds"], c["sync_s"])
+
+
+def files_cell(d):
+    f = get(d, "files")
+    if not f:
+        return why_missing(d)
+    return ", ".join("%s×%s ext" % (fmt_n(v), k) for k, v in
+                     sorted(f["extents"].items(), key=lambda x: int(x[0])))
+
+
+def row_sup(n, sup, dms):
+    return [fmt_n(n), files_cell(sup), reg_cell(dms, "reg_dmstats"),
+            reg_cell(sup, "reg_ctl"),
+            num(sup, "idle", "cpu_s_per_10s", "%.2f"),
+            num(sup, "idle", "cpu_pct", "%.2f %%"),
+            num(sup, "idle", "pss_kib", "%.1f", 1 / 1024),
+            num(sup, "idle", "stats_list_per_s", "%.2f"),
+            num(sup, "idle", "other_per_s", "%.2f"),
+            num(sup, "latency", "median_ms", "%.0f"),
+            num(sup, "latency", "p99_ms", "%.0f"), conv_cell(sup),
+            list_cell(sup)]
+
+
+def list_cell(d):
+    i = get(d, "idle")
+    if not i or "list_ms" not in i:
+        return why_missing(d)
+    return "%.1f ms (%s rows, %.0f KiB)" % (i["list_ms"], fmt_n(i["list_rows"]),
+                                           i["list_kib"])
+
+
+def row_base(n, base, reason=None):
+    if reason:
+        return [fmt_n(n)] + ["not run"] * 10 + [reason]
+    ioc = get(base, "ioctls")
+    lists = other = why_missing(base)
+    if not ioc and get(base, "converge") and base.get("status") == "running":
+        lists = other = "lost: the hard timeout hit while the processes stopped"
+    if ioc:
+        lists = "%.1f" % ioc["stats_list_per_s"] \
+            if ioc.get("stats_list_per_s") is not None else \
+            "n/a (%d/%d stop lines)" % (ioc["reported"], ioc["procs"])
+        other = "%.2f (whole life)" % ioc["other_per_s"] \
+            if ioc.get("other_per_s") is not None else lists
+    procs = get(base, "idle", "procs")
+    label = fmt_n(n)
+    if procs is not None and procs < n:
+        label += " (%s running)" % fmt_n(procs)
+    return [label, files_cell(base), reg_cell(base, "reg_dmstats"), "n/a",
+            num(base, "idle", "cpu_s_per_10s", "%.2f"),
+            num(base, "idle", "cpu_pct", "%.2f %%"),
+            num(base, "idle", "pss_kib", "%.1f", 1 / 1024),
+            lists, other,
+            num(base, "latency", "median_ms", "%.0f"),
+            num(base, "latency", "p99_ms", "%.0f"), conv_cell(base),
+            str(procs) if procs is not None else why_missing(base)]
+
+
+def fmt_n(n):
+    return "{:,}".format(n)
+
+
+def table(head, rows):
+    out = ["| " + " | ".join(head) + " |",
+           "|" + "---|" * len(head)]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def ratio(b, s, floor):
+    if not isinstance(b, (int, float)) or not isinstance(s, (int, float)):
+        return "—"
+    if s <= 0:
+        return "> %.0f× (supervisor below %.2g)" % (b / floor, floor) \
+            if b > 0 else "—"
+    return "%.1f×" % (b / s)
+
+
+def host_facts(repo, build):
+    def sh(*cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True,
+                                  cwd=repo).stdout.strip()
+        except OSError:
+            return "?"
+    mem = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem = int(line.split()[1])
+    model = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    dirty = sh("git", "status", "--porcelain", "--", "daemon", "client",
+               "protocol", "include")
+    return {"nproc": os.cpu_count(), "mem_gib": mem / 1048576,
+            "cpu": model, "commit": sh("git", "rev-parse", "--short", "HEAD"),
+            "dirty": len(dirty.splitlines()),
+            "subject": sh("git", "log", "-1", "--format=%s"),
+            "build_mtime": time.strftime(
+                "%Y-%m-%d %H:%M UTC", time.gmtime(os.path.getmtime(
+                    os.path.join(build, "dmfilemapd"))))}
+
+
+def targets(D, sizes):
+    rows = []
+
+    def t(n, what, target, val, ok, text):
+        if val is None and n not in sizes:
+            rows.append([fmt_n(n), what, target, "—", "not measured",
+                         "N=%s not in this run" % fmt_n(n)])
+        elif val is None:
+            rows.append([fmt_n(n), what, target, "—", "not measured",
+                         text])
+        else:
+            rows.append([fmt_n(n), what, target, val,
+                         "met" if ok else "**missed**", text])
+
+    def cpu_why(d):
+        i, f = get(d, "idle"), get(d, "files")
+        if not i or not i.get("stats_list_per_s") or not f:
+            return why_missing(d)
+        regions = sum(int(k) * v for k, v in f["extents"].items())
+        return ("%.1f ms of CPU per interval, which has one pass: one "
+                "@stats_list of the device's %s regions, then the checks "
+                "(CPU is tick-sampled: one tick in the window is 0.1 %%)"
+                % (i["cpu_s_per_10s"] * 100 / i["stats_list_per_s"],
+                   fmt_n(regions)))
+
+    def lat_trend():
+        pts = ["N=%s: %.0f ms" % (fmt_n(n), get(D.get("b-sup-%d" % n),
+                                               "latency", "median_ms"))
+               for n in sizes if get(D.get("b-sup-%d" % n), "latency")]
+        return "median by N: " + ", ".join(pts)
+
+    s1, s10 = D.get("b-sup-1000"), D.get("b-sup-10000")
+    c = get(s1, "idle", "cpu_pct")
+    t(1000, "idle CPU", "≤ 0.5 % of one core",
+      None if c is None else "%.2f %%" % c, c is not None and c <= 0.5,
+      cpu_why(s1))
+    p = get(s1, "idle", "pss_kib")
+    t(1000, "supervisor PSS", "≤ 16 MiB",
+      None if p is None else "%.1f MiB" % (p / 1024),
+      p is not None and p <= 16 * 1024,
+      why_missing(s1) if p is None else
+      "%.1f KiB per monitored file" % (p / 1000))
+    lat = get(s1, "latency")
+    if lat:
+        ok = lat["median_ms"] <= 100 and lat["p99_ms"] <= 500
+        t(1000, "update latency", "median ≤ 100 ms, p99 ≤ 500 ms",
+          "%.0f / %.0f ms" % (lat["median_ms"], lat["p99_ms"]), ok,
+          "%s; the write and fsync took %.0f ms of it (median); p99 of "
+          "%d samples is their maximum" % (lat_trend(),
+                                           lat["fsync_median_ms"],
+                                           lat["samples"]))
+    else:
+        t(1000, "update latency", "median ≤ 100 ms, p99 ≤ 500 ms", None,
+          False, why_missing(s1))
+    cv = get(s1, "converge")
+    if cv:
+        t(1000, "all N grow at once", "groups match within 5 s",
+          "%.2f s" % cv["seconds"],
+          not cv["timed_out"] and cv["seconds"] <= 5,
+          "from the first write; writing and syncing the 1,000 appends "
+          "took %.2f s of that" % cv["sync_s"])
+    else:
+        t(1000, "all N grow at once", "groups match within 5 s", None,
+          False, why_missing(s1))
+    c = get(s10, "idle", "cpu_pct")
+    t(10000, "idle CPU", "≤ 2 % of one core",
+      None if c is None else "%.2f %%" % c, c is not None and c <= 2,
+      cpu_why(s10))
+    p = get(s10, "idle", "pss_kib")
+    t(10000, "supervisor PSS", "≤ 64 MiB",
+      None if p is None else "%.1f MiB" % (p / 1024),
+      p is not None and p <= 64 * 1024,
+      why_missing(s10) if p is None else
+      "%.1f KiB per monitored file" % (p / 10000))
+    for n in sizes:
+        d = D.get("b-sup-%d" % n)
+        i = get(d, "idle")
+        if not i:
+            t(n, "idle @stats_list", "exactly 1 per device per interval",
+              None, False, why_missing(d))
+            continue
+        per = i["stats_list_per_s"] * i["interval_ms"] / 1000
+        t(n, "idle @stats_list", "exactly 1 per device per interval",
+          "%.2f per interval, %.2f other/s" % (per, i["other_per_s"]),
+          0.85 <= per <= 1.15 and i["other_per_s"] == 0,
+          "counted by the daemon over a %.1f s window (one device)"
+          % i["window_s"])
+    r = get(D.get("b-sup-10000"), "reg_ctl")
+    t(10000, "dmfilemapctl add", "10,000 in < 10 s",
+      None if not r else "%.1f s" % r["seconds"],
+      bool(r) and not r["timed_out"] and r["seconds"] < 10,
+      why_missing(D.get("b-sup-10000")) if not r else r["mode"])
+    return table(["N", "figure", "target", "measured", "verdict", "why"],
+                 rows)
+
+
+def base_10000_reason(D):
+    """Why the baseline at 10,000 was not run, from what was measured."""
+    for n in (1000, 100, 10):
+        b = D.get("b-base-%d" % n)
+        c = get(b, "idle", "cpu_pct")
+        m = get(b, "idle", "procs")
+        if c is None or not m:
+            continue
+        k = (10000 / m) ** 2
+        return ("not run: 10,000 processes each listing ~19,000 regions per "
+                "interval; that work grows as N² (%.1f %% of a core with %s "
+                "processes → ≈ %s cores at 10,000; the guest has one CPU)"
+                % (c, fmt_n(m), fmt_n(int(round(c * k / 100)))))
+    return "10,000 processes polling one device: not feasible in the guest"
+
+
+def plot(D, sizes, data_dir, out_png):
+    series = {"sup": [], "base": []}
+    for n in sizes:
+        for d in ("sup", "base"):
+            i = get(D.get("b-%s-%d" % (d, n)), "idle")
+            if i:
+                # the baseline's x is the processes that ran (its
+                # registration may have been cut short)
+                x = i.get("procs", n) if d == "base" else n
+                series[d].append((x, max(i["cpu_pct"], 0.05),
+                                  i["pss_kib"] / 1024))
+    for d, pts in series.items():
+        with open(os.path.join(data_dir, "plot-%s.dat" % d), "w") as f:
+            for p in pts:
+                f.write("%d %g %g\n" % p)
+    if not series["sup"] or subprocess.run(
+            ["sh", "-c", "command -v gnuplot"],
+            capture_output=True).returncode:
+        return False
+    gp = """
+set terminal pngcairo size 1100,450 font ",10"
+set output '{png}'
+set multiplot layout 1,2 title "dmfilemap: one supervisor vs one dmfilemapd per file (UML guest, one dm device)"
+set logscale xy
+set grid
+set key top left
+set xlabel "files monitored (N)"
+set xrange [5:20000]
+set ylabel "idle CPU, % of one core (0 drawn at 0.05)"
+set yrange [*:200]
+plot '{d}/plot-sup.dat' u 1:2 w lp lw 2 pt 7 t 'supervisor', \\
+     '{d}/plot-base.dat' u 1:2 w lp lw 2 pt 5 t 'baseline (per-process)'
+set ylabel "PSS, MiB (sum over processes)"
+set yrange [*:*]
+plot '{d}/plot-sup.dat' u 1:3 w lp lw 2 pt 7 t 'supervisor', \\
+     '{d}/plot-base.dat' u 1:3 w lp lw 2 pt 5 t 'baseline (per-process)'
+unset multiplot
+""".format(png=out_png, d=data_dir)
+    if not series["base"]:
+        gp = gp.replace(", \\\n     '%s/plot-base.dat' u 1:2 w lp lw 2 pt 5 "
+                        "t 'baseline (per-process)'" % data_dir, "")
+        gp = gp.replace(", \\\n     '%s/plot-base.dat' u 1:3 w lp lw 2 pt 5 "
+                        "t 'baseline (per-process)'" % data_dir, "")
+    r = subprocess.run(["gnuplot"], input=gp, text=True, capture_output=True)
+    if r.returncode:
+        r = subprocess.run(["gnuplot"], input=gp.replace(
+            'pngcairo size 1100,450 font ",10"', "png size 1100,450"),
+            text=True, capture_output=True)
+    if r.returncode:
+        print("report: gnuplot failed: " + r.stderr)
+    return r.returncode == 0
+
+
+def smoke_check(D, sizes):
+    """Every figure of every benchmark is a number (or the baseline is
+    pending: the fallback is not in this build). Returns the problems."""
+    bad, warn = [], []
+    for n in sizes:
+        for d, keys in (("sup", SUP_KEYS), ("dms", DMS_KEYS),
+                        ("base", BASE_KEYS)):
+            name = "b-%s-%d" % (d, n)
+            x = D.get(name)
+            if x is None:
+                bad.append("%s: no data" % name)
+                continue
+            if d == "base" and x.get("status") == "pending":
+                continue
+            if x.get("status") != "done":
+                bad.append("%s: status %s" % (name, x.get("status")))
+            for k1, k2 in keys:
+                v = get(x, k1, k2)
+                if k1 == "ioctls" and v is None and get(x, "ioctls") and \
+                        x.get("syslog_sink_ok"):
+                    # the sink works (self-test) but the fallback processes
+                    # logged no stop line: the product's doing, not ours
+                    warn.append("%s: %d of %d fallback processes logged "
+                                "their stop line" % (
+                                    name, x["ioctls"]["reported"],
+                                    x["ioctls"]["procs"]))
+                    continue
+                if not isinstance(v, (int, float)):
+                    bad.append("%s: no %s.%s" % (name, k1, k2))
+    return bad, sorted(set(warn))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--cmd", default="bench/run")
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--repo", default=".")
+    ap.add_argument("--sizes", default="10 100 1000 10000")
+    ap.add_argument("--guest-mem", default="?")
+    ap.add_argument("--disk", default="?")
+    ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--code", default="",
+                    help="what code was measured, if not the repo's HEAD")
+    a = ap.parse_args()
+    sizes = [int(x) for x in a.sizes.split()]
+    D = {}
+    for p in glob.glob(os.path.join(a.data, "b-*.json")):
+        with open(p) as f:
+            d = json.load(f)
+        D[d["name"]] = d
+    H = host_facts(a.repo, a.build)
+    any_d = next(iter(D.values()), {})
+    sup_int = next((get(D[k], "idle", "interval_ms") for k in sorted(D)
+                    if get(D[k], "idle", "interval_ms")), None)
+    base_int = None
+    for n in sizes:
+        ioc = get(D.get("b-base-%d" % n), "ioctls")
+        if ioc and ioc.get("stats_list_per_s"):
+            # the smallest N: the least contended processes
+            base_int = 1000 * ioc["reported"] / ioc["stats_list_per_s"]
+            break
+    os.makedirs(a.out, exist_ok=True)
+    png = os.path.join(a.out, "results.png")
+    have_png = plot(D, sizes, a.data, png)
+
+    L = ["# dmfilemap benchmarks: one supervisor vs one process per file", ""]
+    L.append("Generated by `%s` (`make bench`); do not edit by hand."
+             % a.cmd)
+    L.append("")
+    L.append("- date: %s" % time.strftime("%Y-%m-%d %H:%M UTC",
+                                           time.gmtime()))
+    if a.code:
+        L.append("- code: %s; binaries built %s" % (a.code, H["build_mtime"]))
+    else:
+        L.append("- code: commit %s (%s)%s; binaries built %s"
+                 % (H["commit"], H["subject"],
+                    ", with %d uncommitted changes in daemon/ client/ "
+                    "protocol/ include/" % H["dirty"] if H["dirty"] else "",
+                    H["build_mtime"]))
+    L.append("- host: %d cores (`nproc`), %.1f GiB RAM, %s; shared and noisy"
+             % (H["nproc"], H["mem_gib"], H["cpu"]))
+    L.append("- guest: User-Mode Linux %s, one CPU, mem=%s, one dm linear "
+             "device over a %s sparse disk, ext4"
+             % (any_d.get("kernel", "?"), a.guest_mem, a.disk))
+    L.append("- check interval: supervisor %s ms (`dmfilemapctl info`); "
+             "baseline %s"
+             % (sup_int or "?",
+                "%.0f ms per process (from its counts)" % base_int
+                if base_int else "?"))
+    L.append("- baseline: `dmstats create --filemap` with "
+             "`DMFILEMAP_SOCKET=/run/dmf-bench-none.sock "
+             "DMFILEMAP_SUPERVISORD=/nonexistent`: the shim's fallback, one "
+             "`dmfilemapd` process per file; `fs.inotify.max_user_instances` "
+             "raised to N + 1024 in the guest for it (one inotify instance "
+             "per process)")
+    L.append("- files: N files of 1 MiB on one device, fallocated; every "
+             "10th has 10 extents that are not physically adjacent (a 4 KiB "
+             "hole punched every 100 KiB), checked with FIEMAP")
+    L.append("")
+    head = ["N", "files", "register: dmstats create --filemap",
+            "register: dmfilemapctl add --create", "idle CPU-s / 10 s",
+            "idle CPU, % of one core", "PSS MiB", "@stats_list/s",
+            "other dm ioctls/s", "latency median ms", "latency p99 ms",
+            "all N grow: groups match"]
+    L.append("## Supervisor (one dmfilemap-supervisord)")
+    L.append("")
+    L.append(table(head + ["one @stats_list from the benchmark"],
+                   [row_sup(n, D.get("b-sup-%d" % n),
+                                  D.get("b-dms-%d" % n)) for n in sizes]))
+    L.append("")
+    L.append("## Baseline (the shim's fallback: one dmfilemapd per file)")
+    L.append("")
+    rows = []
+    for n in sizes:
+        b = D.get("b-base-%d" % n)
+        rows.append(row_base(n, b, base_10000_reason(D)
+                             if b is None and n >= 10000 else None))
+    L.append(table(head + ["processes"], rows))
+    L.append("")
+    L.append("## Baseline / supervisor")
+    L.append("")
+    rr, short = [], []
+    pairs = ((("idle", "cpu_s_per_10s"), "sup", 0.01),
+             (("idle", "pss_kib"), "sup", 1),
+             (("ioctls", "stats_list_per_s"), ("idle", "stats_list_per_s"),
+              0.1),
+             (("latency", "median_ms"), "sup", 1),
+             (("latency", "p99_ms"), "sup", 1),
+             (("converge", "seconds"), "sup", 0.01))
+    for n in sizes:
+        b = D.get("b-base-%d" % n)
+        row = [fmt_n(n)]
+        for kb, ks, floor in pairs:
+            if ks == "dms":
+                sv = get(D.get("b-dms-%d" % n), *kb)
+            else:
+                sv = get(D.get("b-sup-%d" % n), *(kb if ks == "sup" else ks))
+            row.append(ratio(get(b, *kb), sv, floor))
+        # registration: time per file (either may have been cut short)
+        bp = get(b, "reg_dmstats", "per_s")
+        sp = get(D.get("b-dms-%d" % n), "reg_dmstats", "per_s")
+        row.append(ratio(1 / bp if bp else None, 1 / sp if sp else None,
+                         0.01))
+        rr.append(row)
+        procs = get(b, "idle", "procs")
+        if procs is not None and procs < n:
+            short.append("N=%s: the baseline ran %s processes, not %s (its "
+                         "registration ran out of time): those ratios "
+                         "understate it" % (fmt_n(n), fmt_n(procs), fmt_n(n)))
+    L.append(table(["N", "idle CPU", "PSS", "@stats_list/s",
+                    "latency median", "latency p99", "all grow",
+                    "register (dmstats), per file"], rr))
+    L += [""] + ["- " + x for x in short] if short else []
+    L.append("")
+    L.append("## Targets (issue 3)")
+    L.append("")
+    L.append(targets(D, sizes))
+    L.append("")
+    L.append("## How it was measured")
+    L.append("")
+    L.append(METHOD)
+    notes = [(k, n) for k in sorted(D) for n in D[k].get("notes", [])]
+    if notes:
+        L.append("")
+        L.append("## Notes from this run")
+        L.append("")
+        L += ["- %s: %s" % (k, n) for k, n in notes]
+    if have_png:
+        L += ["", "![idle CPU and PSS against N](results.png)"]
+    L.append("")
+    with open(os.path.join(a.out, "RESULTS.md"), "w") as f:
+        f.write("\n".join(L))
+    with open(os.path.join(a.out, "results.json"), "w") as f:
+        json.dump({"host": H, "runs": D}, f, indent=1, sort_keys=True)
+    print("\n".join(L[:L.index("## How it was measured")]))
+    print("report: wrote %s%s" % (os.path.join(a.out, "RESULTS.md"),
+                                 " and results.png" if have_png else ""))
+    if a.smoke:
+        bad, warn = smoke_check(D, sizes)
+        if not have_png:
+            bad.append("no results.png")
+        for w in warn:
+            print("smoke: warning: " + w)
+        for b in bad:
+            print("smoke: MISSING " + b)
+        if bad:
+            return 1
+        print("smoke: every figure present")
+    return 0
+
+
+METHOD = """\
+- Each row is one benchmark on a fresh dm device and ext4, in one guest, one
+  after the other, each with a hard time limit; a cell that says "timed out
+  at step X" or "killed at step X" ran out of it. Benchmarks report; they
+  never fail on a timing.
+- **register**: wall time for all N files, one after the other:
+  `dmstats -v create --filemap FILE` (Debian's dmstats exec'ing our shim
+  from PATH, which hands the file to the supervisor, or in the baseline
+  starts the per-file fallback; `-v` passes verbose 1 to dmfilemapd, without
+  which the fallback logs no stop line), and `dmfilemapctl add --create
+  FILE...` (many files per invocation). A registration cut short by the
+  time budget says how far it got and its rate.
+- **idle**: after registration settled (no dm ioctl but lists for 2 s), a
+  10 s window: utime+stime from /proc/PID/stat (1 tick = 10 ms, so one
+  tick in the window is 0.1 % of a core), PSS from /proc/PID/smaps_rollup
+  at its end; for the baseline both are summed over the dmfilemapd
+  processes. Supervisor ioctls: the daemon's own counters (`dmfilemapctl
+  info --json`), delta over the window. Baseline ioctls: each process logs
+  `stopped after T s: N @stats_list, M other dm ioctls` on SIGTERM (to
+  /dev/log, read by the benchmark) at the very end; the table shows the
+  sums of N/T and M/T over the processes. Those cover each process's whole
+  life (registration, idle, latency and convergence): its lists are
+  periodic whatever happens, but its "other" ioctls include the updates
+  the latency and convergence steps caused.
+- **latency**: for min(N, 50) files chosen at random, one at a time: write
+  4 KiB one block past the end (a new extent, not adjacent), fsync, then
+  poll the kernel's `@stats_list` (an ioctl from the benchmark, every 5 ms
+  or three times the list's own time, whichever is longer: the guest has one
+  CPU) until the file's group (found by its alias) covers exactly the file's
+  extents (FIEMAP, adjacent extents merged, as the daemon plans them).
+  Timed from just before the write. p99 of 50 samples is their maximum.
+- **all N grow**: one process appends 4 KiB one block past the end of every
+  file (write and close, no fsync; one sync() at the end), then polls
+  `@stats_list` every 0.1 s (or twice the time one check takes) until every group matches its file; timed from
+  the first write."""
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
