@@ -213,16 +213,20 @@ def targets(D, sizes):
         return "median by N: " + ", ".join(pts)
 
     s1, s10 = D.get("b-sup-1000"), D.get("b-sup-10000")
-    c = get(s1, "idle", "cpu_pct")
-    t(1000, "idle CPU", "≤ 0.5 % of one core",
-      None if c is None else "%.2f %%" % c, c is not None and c <= 0.5,
-      cpu_why(s1))
-    p = get(s1, "idle", "pss_kib")
-    t(1000, "supervisor PSS", "≤ 16 MiB",
-      None if p is None else "%.1f MiB" % (p / 1024),
-      p is not None and p <= 16 * 1024,
-      why_missing(s1) if p is None else
-      "%.1f KiB per monitored file" % (p / 1000))
+    def idle_targets(n, d, cpu_max, pss_mib):
+        """The issue's idle CPU and PSS targets for N files."""
+        c = get(d, "idle", "cpu_pct")
+        t(n, "idle CPU", "≤ %s %% of one core" % cpu_max,
+          None if c is None else "%.2f %%" % c,
+          c is not None and c <= cpu_max, cpu_why(d))
+        p = get(d, "idle", "pss_kib")
+        t(n, "supervisor PSS", "≤ %d MiB" % pss_mib,
+          None if p is None else "%.1f MiB" % (p / 1024),
+          p is not None and p <= pss_mib * 1024,
+          why_missing(d) if p is None else
+          "%.1f KiB per monitored file" % (p / n))
+
+    idle_targets(1000, s1, 0.5, 16)
     lat = get(s1, "latency")
     if lat:
         ok = lat["median_ms"] <= 100 and lat["p99_ms"] <= 500
@@ -245,16 +249,7 @@ def targets(D, sizes):
     else:
         t(1000, "all N grow at once", "groups match within 5 s", None,
           False, why_missing(s1))
-    c = get(s10, "idle", "cpu_pct")
-    t(10000, "idle CPU", "≤ 2 % of one core",
-      None if c is None else "%.2f %%" % c, c is not None and c <= 2,
-      cpu_why(s10))
-    p = get(s10, "idle", "pss_kib")
-    t(10000, "supervisor PSS", "≤ 64 MiB",
-      None if p is None else "%.1f MiB" % (p / 1024),
-      p is not None and p <= 64 * 1024,
-      why_missing(s10) if p is None else
-      "%.1f KiB per monitored file" % (p / 10000))
+    idle_targets(10000, s10, 2, 64)
     for n in sizes:
         d = D.get("b-sup-%d" % n)
         i = get(d, "idle")
