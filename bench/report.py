@@ -539,12 +539,16 @@ METHOD = """\
   after the other, each with a hard time limit; a cell that says "timed out
   at step X" or "killed at step X" ran out of it. Benchmarks report; they
   never fail on a timing.
+- The supervisor runs as deployed: `dmfilemap-supervisord -f`, at its
+  default verbosity (warnings only; `-v` would log a line per registration
+  and per update).
 - **register**: wall time for all N files, one after the other:
   `dmstats -v create --filemap FILE` (Debian's dmstats exec'ing our shim
   from PATH, which hands the file to the supervisor, or in the baseline
   starts the per-file fallback; `-v` passes verbose 1 to dmfilemapd, without
   which the fallback logs no stop line), and `dmfilemapctl add --create
-  FILE...` (many files per invocation). A registration cut short by the
+  FILE...` (many files per invocation, which sends up to 32 calls ahead of
+  their replies). A registration cut short by the
   time budget says how far it got and its rate.
 - **idle**: after registration settled (no dm ioctl but lists for 2 s), a
   10 s window: utime+stime from /proc/PID/stat (1 tick = 10 ms, so one

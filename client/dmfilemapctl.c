@@ -189,36 +189,63 @@ static cJSON *add_params(const struct add_opts *o, const char *path)
 	return p;
 }
 
-/* One file, on connection C: prints its line; 0, or -1 (said why). */
-static int add_one(struct client *c, const struct add_opts *o,
-		   const char *file)
+/* Calls sent ahead of their replies by add: the supervisor answers them
+ * in order, and a file costs no round trip of its own. */
+#define ADD_WINDOW 32
+
+/* One file whose call was sent (or could not be: ERR), reply not read. */
+struct add_pending {
+	char *path;
+	char *err; /* said in its turn, instead of a reply */
+};
+
+/* Send the call for FILE on C; the open error, if any, goes in P. */
+static void add_send(struct client *c, const struct add_opts *o,
+		     const char *file, struct add_pending *p)
 {
-	char *path = absolute(file), buf[1024];
-	struct vl_reply r;
 	int fd, e;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
-		client_say(PROG, "cannot monitor %s: %s", path, strerror(errno));
-		free(path);
-		return -1;
+	p->path = absolute(file);
+	p->err = NULL;
+	if ((fd = open(p->path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+		if (asprintf(&p->err, "cannot monitor %s: %s", p->path,
+			     strerror(errno)) < 0)
+			fail("out of memory");
+		return;
 	}
-	e = client_call(c, o->create ? DMF_INTERFACE ".Create"
+	e = client_send(c, o->create ? DMF_INTERFACE ".Create"
 				     : DMF_INTERFACE ".Add",
-			add_params(o, path), fd, false, &r);
-	close(fd);
+			add_params(o, p->path), fd, false);
+	close(fd); /* the supervisor has its own copy */
 	if (e < 0)
-		fail("cannot monitor %s: %s", path,
+		fail("cannot monitor %s: %s", p->path,
+		     e == -EPIPE ? "the supervisor closed the connection"
+				 : strerror(-e));
+}
+
+/* The reply for P, read from C: prints its line; 0, or -1 (said why). */
+static int add_finish(struct client *c, struct add_pending *p)
+{
+	char buf[1024];
+	struct vl_reply r;
+	int e, ret = -1;
+
+	if (p->err) {
+		client_say(PROG, "%s", p->err);
+		goto out;
+	}
+	if ((e = client_next(c, &r)) < 0)
+		fail("cannot monitor %s: %s", p->path,
 		     e == -EPIPE ? "the supervisor closed the connection"
 				 : strerror(-e));
 	if (r.error) {
 		client_say(PROG, "%s", client_error_text(&r, buf, sizeof(buf)));
 		vl_reply_free(&r);
-		free(path);
-		return -1;
+		goto out;
 	}
 	const cJSON *m = cJSON_GetObjectItem(r.params, "monitor");
 	printf("%s: monitor %.0f, group %.0f on %s (%s), %.0f regions%s\n",
-	       path, cJSON_GetNumberValue(cJSON_GetObjectItem(m, "id")),
+	       p->path, cJSON_GetNumberValue(cJSON_GetObjectItem(m, "id")),
 	       cJSON_GetNumberValue(cJSON_GetObjectItem(m, "group_id")),
 	       cJSON_GetStringValue(cJSON_GetObjectItem(m, "dm_name")),
 	       cJSON_GetStringValue(cJSON_GetObjectItem(m, "device")),
@@ -227,8 +254,31 @@ static int add_one(struct client *c, const struct add_opts *o,
 		       ? " (already monitored)"
 		       : "");
 	vl_reply_free(&r);
-	free(path);
-	return 0;
+	ret = 0;
+out:
+	free(p->path);
+	free(p->err);
+	return ret;
+}
+
+/* Add FILES on C, up to ADD_WINDOW calls ahead of the replies; the lines
+ * come out in the files' order. Returns how many failed. */
+static int add_all(struct client *c, const struct add_opts *o, char **files,
+		   int n)
+{
+	struct add_pending ring[ADD_WINDOW];
+	int sent = 0, done = 0, failed = 0;
+
+	while (done < n) {
+		if (sent < n && sent - done < ADD_WINDOW) {
+			add_send(c, o, files[sent], &ring[sent % ADD_WINDOW]);
+			sent++;
+			continue;
+		}
+		failed += add_finish(c, &ring[done % ADD_WINDOW]) < 0;
+		done++;
+	}
+	return failed;
 }
 
 static int cmd_add(int argc, char **argv)
@@ -278,8 +328,7 @@ static int cmd_add(int argc, char **argv)
 	if (o.bounds)
 		cJSON_Delete(parse_bounds(o.bounds)); /* before any call */
 	connect_or_fail(&c);
-	for (int i = optind; i < argc; i++)
-		failed += add_one(&c, &o, argv[i]) < 0;
+	failed = add_all(&c, &o, argv + optind, argc - optind);
 	client_close(&c);
 	return failed ? DMF_EXIT_FAIL : DMF_EXIT_OK;
 }

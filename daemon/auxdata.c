@@ -275,6 +275,31 @@ int aux_list_insert(struct aux_list *l, struct aux_region *r)
 	return 0;
 }
 
+void aux_list_free_ids(const struct aux_list *l, size_t n, uint64_t *out)
+{
+	size_t lo = 0, hi = l->n, i;
+	uint64_t id;
+
+	/* ids are sorted and unique, so regions[i].id >= i: the first free
+	 * id is at the first i where they differ (binary search) */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (l->regions[mid].id == mid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	i = lo;
+	id = lo;
+	for (size_t k = 0; k < n; id++) {
+		while (i < l->n && l->regions[i].id < id)
+			i++;
+		if (i < l->n && l->regions[i].id == id)
+			continue;
+		out[k++] = id;
+	}
+}
+
 void aux_list_remove(struct aux_list *l, uint64_t id)
 {
 	size_t i = lower_bound(l, id);

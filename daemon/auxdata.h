@@ -57,6 +57,10 @@ struct aux_region *aux_list_find(const struct aux_list *l, uint64_t id);
 int aux_list_insert(struct aux_list *l, struct aux_region *r);
 void aux_list_remove(struct aux_list *l, uint64_t id);
 void aux_region_free(struct aux_region *r);
+/* The N lowest ids that are not in L, in increasing order into OUT: the
+ * ids the kernel gives the next N regions created on the device, unless
+ * another program creates or deletes regions meanwhile. */
+void aux_list_free_ids(const struct aux_list *l, size_t n, uint64_t *out);
 /* Set each region's claims: how many valid group descriptors (in the
  * group's lowest member) name it. More than one means a descriptor lies. */
 void aux_list_count_claims(struct aux_list *l);

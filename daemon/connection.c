@@ -24,6 +24,8 @@ void conn_close(struct ev_loop *loop, struct conn *c, const char *why)
 	if (why)
 		log_info("client pid %d uid %u: disconnected: %s", (int)c->pid,
 			 (unsigned)c->uid, why);
+	if (c->corked && peer_backlog(&c->peer))
+		(void)peer_flush(&c->peer); /* the replies made so far */
 	c->dead = true;
 	ev_io_stop(loop, &c->rio);
 	ev_io_stop(loop, &c->wio);
@@ -90,8 +92,27 @@ void conn_send(struct ev_loop *loop, struct conn *c, char *msg)
 		return;
 	}
 	free(msg);
-	if (!ev_is_active(&c->wio))
+	if (!ev_is_active(&c->wio) && !c->corked)
 		flush(loop, c);
+}
+
+/* Replies made during a turn go out together, in one write, at its end. */
+static void cork(struct conn *c)
+{
+	c->corked++;
+}
+
+static void uncork(struct ev_loop *loop, struct conn *c)
+{
+	if (--c->corked || c->dead || !peer_backlog(&c->peer) ||
+	    ev_is_active(&c->wio))
+		return;
+	flush(loop, c);
+	/* all sent at once: calls held back for the backlog are taken
+	 * again (write_cb does it when the output drains later) */
+	if (!c->dead && !ev_is_active(&c->wio) && !ev_is_active(&c->rio) &&
+	    !ev_is_active(&c->more))
+		ev_idle_start(loop, &c->more);
 }
 
 /* Calls are handled while less than this is waiting to be sent: a client
@@ -165,7 +186,7 @@ static bool process(struct ev_loop *loop, struct conn *c, int batch)
  * turn after the other clients (the idle watcher), or the output to
  * drain (write_cb). Input is not read while any of that is pending, so
  * the input buffer stays bounded. */
-static void pump(struct ev_loop *loop, struct conn *c)
+static void pump_corked(struct ev_loop *loop, struct conn *c)
 {
 	bool more = process(loop, c, CONN_BATCH);
 
@@ -191,33 +212,60 @@ static void pump(struct ev_loop *loop, struct conn *c)
 		ev_timer_stop(loop, &c->idle);
 }
 
+static void pump(struct ev_loop *loop, struct conn *c)
+{
+	cork(c);
+	pump_corked(loop, c);
+	uncork(loop, c);
+}
+
 static void more_cb(struct ev_loop *loop, ev_idle *w, int revents)
 {
 	(void)revents;
 	pump(loop, CONN_OF(w, more));
 }
 
-static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct conn *c = CONN_OF(w, rio);
-	ssize_t n;
+/* Reads per wake-up. The kernel gives each call that comes with an fd a
+ * read of its own: a client that sends many such calls without waiting
+ * for each reply is served without a loop turn per call. */
+#define READS_PER_TURN 32
 
-	(void)revents;
-	n = peer_fill(&c->peer);
+/* One read; false if there is nothing more to read now. */
+static bool read_once(struct ev_loop *loop, struct conn *c)
+{
+	ssize_t n = peer_fill(&c->peer);
+
 	if (n < 0 && errno != EAGAIN && errno != EINTR) {
 		conn_close(loop, c, strerror(errno));
-		return;
+		return false;
 	}
 	if (n == 0) { /* done sending: answer what came, then close */
 		ev_io_stop(loop, &c->rio);
 		c->eof = true;
 		if (hung_up(c)) { /* gone: nobody to answer */
 			conn_close(loop, c, NULL);
-			return;
+			return false;
 		}
 		ev_timer_again(loop, &c->idle); /* now checks for hang-up */
 	}
-	pump(loop, c);
+	return n > 0;
+}
+
+static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct conn *c = CONN_OF(w, rio);
+
+	(void)revents;
+	cork(c);
+	for (int i = 0; i < READS_PER_TURN && read_once(loop, c); i++) {
+		/* stop reading when a batch is left or replies back up */
+		if (process(loop, c, CONN_BATCH) || c->dead ||
+		    peer_backlog(&c->peer) >= OUT_HIGH)
+			break;
+	}
+	if (!c->dead)
+		pump_corked(loop, c);
+	uncork(loop, c);
 }
 
 void conn_finish_if_done(struct ev_loop *loop, struct conn *c)

@@ -22,6 +22,7 @@ struct conn {
 	uint64_t watch_id; /* Watch with id, or Add/Create with "more" */
 	bool eof;          /* the client sent its last byte */
 	bool closing;      /* close once the output is sent */
+	unsigned corked;   /* replies are queued, sent at the end of a turn */
 	bool dead;
 	LIST_ENTRY(conn) entry;
 };

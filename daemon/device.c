@@ -245,6 +245,7 @@ int device_list(struct device *d)
 	if (d->list_valid && d->list_text && d->list_text_len == len &&
 	    !memcmp(d->list_text, resp, len)) {
 		dm_task_destroy(dmt);
+		d->list_stale = false;
 		return 1;
 	}
 	device_list_touched(d);
@@ -266,6 +267,7 @@ int device_list(struct device *d)
 	aux_list_free(&d->list);
 	d->list = l;
 	d->list_valid = true;
+	d->list_stale = false;
 	return 0;
 }
 

@@ -26,6 +26,8 @@ struct device {
 	char devstr[24]; /* "MAJ:MIN" */
 	struct aux_list list; /* regions as of the last @stats_list */
 	bool list_valid;
+	bool list_stale; /* another program changed regions: list before the
+			  * next create (group.c predicts ids from the list) */
 	char *list_text; /* that list's text, while LIST is unchanged by us */
 	size_t list_text_len;
 	size_t skipped_said; /* malformed rows last logged */

@@ -93,7 +93,7 @@ static void check_unlinked(struct ev_loop *loop, struct monitor *m)
 static void check_path(struct ev_loop *loop, struct monitor *m, bool final)
 {
 	struct stat st;
-	int fd;
+	int fd, mnt_id;
 
 	if (stat(m->path, &st) < 0 || !S_ISREG(st.st_mode)) {
 		if (final) {
@@ -127,7 +127,8 @@ static void check_path(struct ev_loop *loop, struct monitor *m, bool final)
 		return;
 	}
 	fd = open(m->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	if (fd < 0 || mounts_fstat(fd, &st, &mnt_id) < 0 ||
+	    !S_ISREG(st.st_mode) ||
 	    st.st_dev != m->st_dev) {
 		if (fd >= 0)
 			close(fd);
@@ -142,7 +143,7 @@ static void check_path(struct ev_loop *loop, struct monitor *m, bool final)
 	m->fd = fd;
 	fdstore_put(m);
 	m->st_ino = st.st_ino;
-	m->mnt_id = mounts_id_of(fd);
+	m->mnt_id = mnt_id;
 	state_changed();
 	m->st_blocks = -1;
 	m->replaced = true;

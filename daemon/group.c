@@ -73,11 +73,11 @@ static void list_add(struct device *d, uint64_t id, uint64_t start,
 {
 	struct aux_region r = { .id = id, .start = start, .len = len,
 				.step = len, .precise = a->precise,
-				.claims = 1 /* by the descriptor written next */ };
+				.claims = 1 /* by the group's descriptor */ };
 
 	device_list_touched(d);
 	r.program_id = strdup(a->program_id ? a->program_id : "");
-	r.aux_data = strdup("");
+	r.aux_data = strdup(a->aux_data ? a->aux_data : "");
 	r.histogram = a->histogram ? strdup(a->histogram) : NULL;
 	if (!r.program_id || !r.aux_data || (a->histogram && !r.histogram) ||
 	    aux_list_insert(&d->list, &r)) {
@@ -114,13 +114,17 @@ static void delete_regions(struct device *d, const uint64_t *ids, size_t n)
 	}
 }
 
-/* Create one region per extent; on failure delete those created. */
+/* Create one region per extent, the first with aux_data FIRST_AUX (NULL:
+ * none); on failure delete those created. */
 static int create_regions(struct device *d, const struct extent *e, size_t n,
-			  const struct region_args *a, uint64_t *ids,
-			  char *why, size_t whylen)
+			  const struct region_args *args, const char *first_aux,
+			  uint64_t *ids, char *why, size_t whylen)
 {
 	for (size_t i = 0; i < n; i++) {
-		int r = device_create_region(d, e[i].start, e[i].len, a,
+		struct region_args a = *args;
+		if (i == 0 && first_aux)
+			a.aux_data = first_aux;
+		int r = device_create_region(d, e[i].start, e[i].len, &a,
 					     &ids[i]);
 		if (r < 0) {
 			snprintf(why, whylen,
@@ -130,7 +134,7 @@ static int create_regions(struct device *d, const struct extent *e, size_t n,
 			delete_regions(d, ids, i);
 			return r;
 		}
-		list_add(d, ids[i], e[i].start, e[i].len, a);
+		list_add(d, ids[i], e[i].start, e[i].len, &a);
 	}
 	return 0;
 }
@@ -168,6 +172,18 @@ static int write_descriptor(struct device *d, const struct aux_group *desc,
 	return r;
 }
 
+/* The descriptor of a group about to be made of regions with ids IDS
+ * (N of them, increasing), or NULL. */
+static char *predicted_descriptor(const struct aux_group *desc,
+				  uint64_t *ids, size_t n)
+{
+	struct aux_group g = *desc;
+
+	g.members = ids;
+	g.n = n;
+	return aux_group_format(&g);
+}
+
 int group_create(struct device *d, const struct extent_list *e,
 		 const char *alias, bool precise, const char *histogram,
 		 uint64_t *group_id, char *why, size_t whylen)
@@ -176,22 +192,53 @@ int group_create(struct device *d, const struct extent_list *e,
 	struct aux_group desc = { .alias = (char *)(alias ? alias : ""),
 				  .user_aux = (char *)"",
 				  .prefix = (char *)"" };
-	uint64_t *ids = calloc(e->n ? e->n : 1, sizeof(*ids));
-	int r;
+	size_t n = e->n ? e->n : 1;
+	uint64_t *ids = calloc(n, sizeof(*ids)), *want = calloc(n, sizeof(*want));
+	char *text = NULL;
+	int r = -ENOMEM;
 
-	if (!ids) {
+	if (!ids || !want) {
 		snprintf(why, whylen, "out of memory");
-		return -ENOMEM;
+		goto out;
 	}
-	if ((r = create_regions(d, e->v, e->n, &a, ids, why, whylen)) == 0) {
-		qsort(ids, e->n, sizeof(*ids), cmp_u64);
-		r = write_descriptor(d, &desc, ids, e->n, why, whylen);
-		if (r < 0)
-			delete_regions(d, ids, e->n);
+	/* The kernel gives each new region the lowest free id: predict them,
+	 * and the first region is created with the group's descriptor in
+	 * it, which saves a @stats_set_aux per group. If another program
+	 * created or deleted a region meanwhile, the ids differ and the
+	 * descriptor is written again below. */
+	if (d->list_valid) {
+		aux_list_free_ids(&d->list, e->n, want);
+		text = predicted_descriptor(&desc, want, e->n);
+	}
+	if ((r = create_regions(d, e->v, e->n, &a, text, ids, why, whylen)))
+		goto out;
+	if (text && !memcmp(ids, want, e->n * sizeof(*ids))) {
+		*group_id = ids[0];
+		goto out;
+	}
+	if (text) /* another program changed the regions meanwhile */
+		d->list_stale = true;
+	uint64_t first = ids[0]; /* holds the predicted descriptor, if any */
+	qsort(ids, e->n, sizeof(*ids), cmp_u64);
+	r = write_descriptor(d, &desc, ids, e->n, why, whylen);
+	if (r < 0) {
+		delete_regions(d, ids, e->n);
+		goto out;
+	}
+	if (text && first != ids[0]) { /* not the leader after all */
+		if ((r = device_set_aux(d, first, "")) == 0)
+			list_set_aux(d, first, "");
 		else
-			*group_id = ids[0];
+			log_warnx("device %s: cannot clear region %" PRIu64
+				  "'s mistaken descriptor: %s", d->name, first,
+				  strerror(-r));
+		r = 0;
 	}
+	*group_id = ids[0];
+out:
+	free(text);
 	free(ids);
+	free(want);
 	return r;
 }
 
@@ -251,8 +298,8 @@ int group_apply(struct device *d, const struct group_view *v,
 		snprintf(why, whylen, "out of memory");
 		return -ENOMEM;
 	}
-	r = create_regions(d, p->create, p->ncreate, &a, ids + p->nkeep, why,
-			   whylen);
+	r = create_regions(d, p->create, p->ncreate, &a, NULL, ids + p->nkeep,
+			   why, whylen);
 	if (r < 0)
 		goto out;
 	memcpy(ids, p->keep, p->nkeep * sizeof(*ids));

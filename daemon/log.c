@@ -115,7 +115,7 @@ static void libdm_log(int level, const char *file, int line, int dm_errno,
 {
 	static char last[512];
 	static time_t last_said;
-	time_t now = time(NULL);
+	time_t now;
 	char msg[512];
 	va_list ap;
 
@@ -130,6 +130,7 @@ static void libdm_log(int level, const char *file, int line, int dm_errno,
 	va_end(ap);
 	if (level <= LIBDM_LOG_WARN) {
 		/* a failing message retried every interval: once a minute */
+		now = time(NULL);
 		if (!strcmp(msg, last) && now - last_said < LIBDM_REPEAT)
 			return;
 		snprintf(last, sizeof(last), "%s", msg);

@@ -91,13 +91,11 @@ static struct monitor *find_group(const struct device *d, uint64_t group_id)
 	return NULL;
 }
 
-/* The fd must be a regular file, PATH must name it, and it must live on a
- * filesystem whose extents are device offsets. */
+/* The fd must be a regular file and PATH must name it. */
 static int check_file(const struct monitor_req *req, struct stat *st,
-		      struct monitor_err *err)
+		      int *mnt_id, struct monitor_err *err)
 {
 	const char *p = req->path;
-	struct statfs sfs;
 	struct stat pst;
 
 	if (p[0] != '/') {
@@ -105,14 +103,14 @@ static int check_file(const struct monitor_req *req, struct stat *st,
 			"cannot monitor %s: path is not absolute", p);
 		return -1;
 	}
-	if (fstat(req->fd, st) < 0 || !S_ISREG(st->st_mode)) {
+	if (mounts_fstat(req->fd, st, mnt_id) < 0 || !S_ISREG(st->st_mode)) {
 		set_err(err, DMF_ERR("BadFile"),
 			"cannot monitor %s: the descriptor passed is not a "
 			"regular file", p);
 		return -1;
 	}
 	if (req->trusted)
-		goto fs; /* our own fd, from the fd store: it may be renamed */
+		return 0; /* our own fd, from the fd store: it may be renamed */
 	if (stat(p, &pst) < 0) {
 		set_err(err, DMF_ERR("BadFile"), "cannot monitor %s: %s", p,
 			strerror(errno));
@@ -124,25 +122,37 @@ static int check_file(const struct monitor_req *req, struct stat *st,
 			"passed", p);
 		return -1;
 	}
-fs:
-	if (fstatfs(req->fd, &sfs) == 0 && (uint32_t)sfs.f_type == BTRFS_MAGIC) {
-		set_err(err, DMF_ERR("UnsupportedFilesystem"),
-			"cannot monitor %s: on btrfs, whose extents are not "
-			"device offsets", p);
-		return -1;
-	}
 	return 0;
 }
 
-/* Re-read the extents if the file may have changed (or FORCE). Returns 0,
- * or -errno. */
-static int read_extents(struct monitor *m, bool force)
+/* A file whose device is not device-mapper: say why more exactly when its
+ * filesystem is one whose extents are not device offsets. */
+static void not_dm_err(const struct monitor_req *req, const char *why,
+		       struct monitor_err *err)
+{
+	struct statfs sfs;
+
+	if (fstatfs(req->fd, &sfs) == 0 && (uint32_t)sfs.f_type == BTRFS_MAGIC)
+		set_err(err, DMF_ERR("UnsupportedFilesystem"),
+			"cannot monitor %s: on btrfs, whose extents are not "
+			"device offsets", req->path);
+	else
+		set_err(err, DMF_ERR("NotDeviceMapper"),
+			"cannot monitor %s: %s", req->path, why);
+}
+
+/* Re-read the extents if the file may have changed (or FORCE), its size
+ * and block count being KNOWN (fstat'ed just before) or looked up now.
+ * Returns 0, or -errno. */
+static int read_extents(struct monitor *m, bool force, const struct stat *known)
 {
 	struct extent_list e;
 	struct stat st;
 	int r;
 
-	if (fstat(m->fd, &st) < 0)
+	if (known)
+		st = *known;
+	else if (fstat(m->fd, &st) < 0)
 		return -errno;
 	if (!force && st.st_blocks == m->st_blocks && st.st_size == m->st_size)
 		return 0;
@@ -192,7 +202,8 @@ static int watch_dir(struct monitor *m)
 }
 
 static struct monitor *monitor_new(const struct monitor_req *req,
-				   const struct stat *st, struct device *d)
+				   const struct stat *st, int mnt_id,
+				   struct device *d, time_t now)
 {
 	struct monitor *m = calloc(1, sizeof(*m));
 
@@ -205,13 +216,12 @@ static struct monitor *monitor_new(const struct monitor_req *req,
 	m->st_dev = st->st_dev;
 	m->st_ino = st->st_ino;
 	m->st_blocks = -1;
-	m->dirty = true; /* read just now: no second read in the first sync */
 	m->dev = d;
 	m->mode = req->mode;
 	m->state = MS_ACTIVE;
-	m->since = time(NULL);
+	m->since = now;
 	m->wd_file = m->wd_dir = -1;
-	m->mnt_id = mounts_id_of(m->fd);
+	m->mnt_id = mnt_id;
 	ev_timer_init(&m->timer, monitor_timer_cb, 0., 0.);
 	return m;
 }
@@ -280,41 +290,45 @@ static struct monitor *prepare(struct ev_loop *loop,
 	struct monitor *m;
 	struct stat st;
 	char why[256];
-	int r;
+	int r, mnt_id;
 
-	if (check_file(req, &st, err) < 0)
+	if (check_file(req, &st, &mnt_id, err) < 0)
 		return NULL;
 	if (!(d = device_get(loop, st.st_dev, why, sizeof(why)))) {
-		set_err(err, DMF_ERR("NotDeviceMapper"), "cannot monitor %s: %s",
-			req->path, why);
+		not_dm_err(req, why, err);
 		return NULL;
 	}
 	/* a group named by the caller is looked up in a fresh list; a group
-	 * we create needs none (the list follows what we do to it) */
-	if ((!req->create || !d->list_valid) && (r = device_list(d)) < 0) {
+	 * we create needs none (the list follows what we do to it), unless
+	 * another program was seen changing the regions */
+	if ((!req->create || !d->list_valid || d->list_stale) &&
+	    (r = device_list(d)) < 0) {
 		set_err(err, DMF_ERR("DeviceError"),
 			"cannot monitor %s: cannot list regions of %s: %s",
 			req->path, d->name, strerror(-r));
 		return NULL;
 	}
-	if (!(m = monitor_new(req, &st, d))) {
+	if (!(m = monitor_new(req, &st, mnt_id, d, (time_t)ev_now(loop)))) {
 		set_err(err, DMF_ERR("DeviceError"), "out of memory");
 		return NULL;
 	}
-	if ((r = read_extents(m, true)) < 0 || m->want.n == 0) {
-		set_err(err, DMF_ERR("NoExtents"), "cannot monitor %s: %s",
-			req->path,
-			r < 0 ? strerror(-r) : "the file has no allocated extents");
-		goto bad;
-	}
+	/* the watch first: a change after the read below raises an event, so
+	 * the first sync can plan from these extents without a look */
 	if ((r = monitor_watch_file(m)) < 0 ||
 	    (m->mode == MODE_PATH && (r = watch_dir(m)) < 0)) {
 		limit_err(r, req, err);
 		goto bad;
 	}
+	if ((r = read_extents(m, true, &st)) < 0 || m->want.n == 0) {
+		set_err(err, DMF_ERR("NoExtents"), "cannot monitor %s: %s",
+			req->path,
+			r < 0 ? strerror(-r) : "the file has no allocated extents");
+		goto bad;
+	}
 	return m;
 bad:
 	notify_unwatch(m, m->wd_file);
+	notify_unwatch(m, m->wd_dir);
 	m->fd = -1; /* still the caller's */
 	monitor_free(m);
 	return NULL;
@@ -427,7 +441,8 @@ static int make_plan(struct ev_loop *loop, struct monitor *m,
 		     struct plan *p)
 {
 	char why[256];
-	int r = how == EXTENTS_KNOWN ? 0 : read_extents(m, how == EXTENTS_READ);
+	int r = how == EXTENTS_KNOWN ? 0
+				     : read_extents(m, how == EXTENTS_READ, NULL);
 
 	if (r < 0) {
 		snprintf(why, sizeof(why), "cannot read extents: %s",

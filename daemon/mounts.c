@@ -1,5 +1,6 @@
 /* mounts.c: the mount table, watched through poll on /proc/self/mountinfo:
  * a monitor whose filesystem is unmounted (even lazily) ends and lets go. */
+#define _GNU_SOURCE /* statx */
 #include "mounts.h"
 #include "log.h"
 #include "monitor.h"
@@ -9,12 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 static int mfd = -1;
 static ev_io mio;
 
-int mounts_id_of(int fd)
+/* The mount id from /proc/self/fdinfo: for kernels before 5.8. */
+static int fdinfo_mnt_id(int fd)
 {
 	char path[64], line[256];
 	int id = -1;
@@ -28,6 +31,33 @@ int mounts_id_of(int fd)
 			break;
 	fclose(f);
 	return id;
+}
+
+int mounts_fstat(int fd, struct stat *st, int *mnt_id)
+{
+	struct statx sx;
+
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_SYNC_AS_STAT,
+		  STATX_BASIC_STATS | STATX_MNT_ID, &sx) < 0) {
+		if (errno != ENOSYS)
+			return -1;
+		if (fstat(fd, st) < 0) /* no statx: seccomp, old kernels */
+			return -1;
+		*mnt_id = fdinfo_mnt_id(fd);
+		return 0;
+	}
+	memset(st, 0, sizeof(*st));
+	st->st_dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+	st->st_ino = sx.stx_ino;
+	st->st_mode = sx.stx_mode;
+	st->st_nlink = sx.stx_nlink;
+	st->st_uid = sx.stx_uid;
+	st->st_gid = sx.stx_gid;
+	st->st_size = (off_t)sx.stx_size;
+	st->st_blocks = (blkcnt_t)sx.stx_blocks;
+	*mnt_id = (sx.stx_mask & STATX_MNT_ID) ? (int)sx.stx_mnt_id
+					       : fdinfo_mnt_id(fd);
+	return 0;
 }
 
 static int cmp_int(const void *a, const void *b)

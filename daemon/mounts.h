@@ -4,12 +4,14 @@
 #define DMF_MOUNTS_H
 
 #include <ev.h>
+#include <sys/stat.h>
 
 struct monitor;
 
 int mounts_init(struct ev_loop *loop);
 void mounts_shutdown(struct ev_loop *loop);
-/* The mount id of FD (from /proc/self/fdinfo), or -1. */
-int mounts_id_of(int fd);
+/* fstat(2) FD and get the id of the mount holding it (-1 if unknown), in
+ * one statx(2) where the kernel can. Returns 0, or -1 with errno set. */
+int mounts_fstat(int fd, struct stat *st, int *mnt_id);
 
 #endif

@@ -60,8 +60,8 @@ int client_next(struct client *c, struct vl_reply *r)
 	return n < 0 ? -EPROTO : 0;
 }
 
-int client_call(struct client *c, const char *method, cJSON *params, int fd,
-		bool more, struct vl_reply *r)
+int client_send(struct client *c, const char *method, cJSON *params, int fd,
+		bool more)
 {
 	char *msg = vl_call_format(method, params, more);
 	int n;
@@ -70,9 +70,15 @@ int client_call(struct client *c, const char *method, cJSON *params, int fd,
 		return -ENOMEM;
 	n = peer_send_blocking(&c->peer, msg, fd);
 	free(msg);
-	if (n < 0)
-		return -errno;
-	return client_next(c, r);
+	return n < 0 ? -errno : 0;
+}
+
+int client_call(struct client *c, const char *method, cJSON *params, int fd,
+		bool more, struct vl_reply *r)
+{
+	int e = client_send(c, method, params, fd, more);
+
+	return e < 0 ? e : client_next(c, r);
 }
 
 void client_vsay(const char *prog, const char *fmt, va_list ap)

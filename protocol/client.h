@@ -23,8 +23,12 @@ void client_close(struct client *c);
  * reply into R. Returns 0, or -errno on a transport failure. */
 int client_call(struct client *c, const char *method, cJSON *params, int fd,
 		bool more, struct vl_reply *r);
-/* The next reply of a "more" call. Returns 0, or -errno (-EPIPE: the
- * supervisor closed the connection). */
+/* Send a call only (PARAMS taken over; FD passed if >= 0): calls may be
+ * sent ahead, their replies come in order. Returns 0, or -errno. */
+int client_send(struct client *c, const char *method, cJSON *params, int fd,
+		bool more);
+/* The next reply: of a "more" call, or of the oldest call sent ahead.
+ * Returns 0, or -errno (-EPIPE: the supervisor closed the connection). */
 int client_next(struct client *c, struct vl_reply *r);
 /* A one-line text for an error reply: its "message" parameter, else the
  * error name with its parameters. */

@@ -1244,6 +1244,30 @@ def t_ctl_add_many(ctx):
           and NOT_DM not in lines[1], "reasons: %r" % lines)
 
 
+@test("ctl_add_files_beyond_the_window")
+def t_ctl_add_window(ctx):
+    # add sends up to 32 calls ahead of their replies: with more files than
+    # that, and failures of both kinds (the client's open, the daemon's
+    # refusal) mixed, every FILE still gets exactly its own line, in order
+    other = os.path.join(ctx.tmp, "other-host-file")
+    with open(other, "w") as f:
+        f.write("x")
+    files = []
+    for i in range(90):
+        files.append("/nonexistent-%d" % i if i % 3 == 1 else
+                     (ctx.hostfile if i % 2 else other))
+    p = ctl(ctx, "add", "--create", *files)
+    expect_exit(p, 1, "add --create with %d failing FILEs" % len(files))
+    lines = p.stderr.splitlines()
+    eq(len(lines), len(files), "stderr lines of add --create with %d FILEs"
+       % len(files))
+    for i, (line, f) in enumerate(zip(lines, files)):
+        check(line.startswith("dmfilemapctl: cannot monitor %s:" % f),
+              "line %d, for %s: %r" % (i, f, line))
+        check((NOT_DM in line) == (i % 3 != 1),
+              "line %d, for %s: reason %r" % (i, f, line))
+
+
 @test("ctl_list_info")
 def t_ctl_list(ctx):
     p = ctl(ctx, "list", "--json")

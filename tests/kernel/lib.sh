@@ -451,9 +451,10 @@ supervisor_kill() {
 	wait_until 10 eval '! supervisor_alive' || fail "supervisor $DMF_SUPERVISOR_PID still alive 10 s after SIG$1"
 }
 
+# supervisor_start [ARGS...]: start a supervisor (with ARGS) on the socket.
 supervisor_start() {
 	echo "=== supervisor started again by $DMF_TEST" >> "$DMF_RESULTS/$DMF_TEST.supervisord.log"
-	dmfilemap-supervisord -f -v --socket "$DMFILEMAP_SOCKET" >> "$DMF_RESULTS/$DMF_TEST.supervisord.log" 2>&1 &
+	dmfilemap-supervisord -f -v --socket "$DMFILEMAP_SOCKET" "$@" >> "$DMF_RESULTS/$DMF_TEST.supervisord.log" 2>&1 &
 	DMF_SUPERVISOR_PID=$!
 	wait_until 10 eval 'dmfilemapctl info > /dev/null 2>&1' ||
 		fail "restarted supervisor (pid $DMF_SUPERVISOR_PID) does not answer within 10 s"

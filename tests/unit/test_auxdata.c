@@ -658,6 +658,42 @@ static void assert_list_ids(const struct aux_list *l, const uint64_t *ids,
 		assert_int_equal(l->regions[i].id, ids[i]);
 }
 
+/* The ids the kernel would give the next regions: the lowest free ones. */
+static void test_list_free_ids(void **state)
+{
+	(void)state;
+	struct aux_list l = {0};
+	struct aux_region r;
+	uint64_t out[6];
+	const uint64_t have[] = {0, 1, 2, 4, 7, 8, 9, 11};
+
+	aux_list_free_ids(&l, 3, out); /* empty: from 0 */
+	assert_int_equal(out[0], 0);
+	assert_int_equal(out[1], 1);
+	assert_int_equal(out[2], 2);
+	for (size_t i = 0; i < sizeof(have) / sizeof(have[0]); i++) {
+		make_region(&r, have[i], have[i] * 8, "x");
+		assert_int_equal(aux_list_insert(&l, &r), 0);
+	}
+	aux_list_free_ids(&l, 6, out);
+	const uint64_t want[] = {3, 5, 6, 10, 12, 13};
+	for (size_t i = 0; i < 6; i++)
+		assert_int_equal(out[i], want[i]);
+	/* no gap: after the last */
+	aux_list_free_ids(&l, 0, out);
+	aux_list_remove(&l, 4);
+	aux_list_remove(&l, 7);
+	aux_list_remove(&l, 8);
+	aux_list_remove(&l, 9);
+	aux_list_remove(&l, 11);
+	make_region(&r, 3, 24, "x");
+	assert_int_equal(aux_list_insert(&l, &r), 0);
+	aux_list_free_ids(&l, 2, out);
+	assert_int_equal(out[0], 4);
+	assert_int_equal(out[1], 5);
+	aux_list_free(&l);
+}
+
 static void test_list_insert_remove(void **state)
 {
 	(void)state;
@@ -1563,6 +1599,7 @@ int main(void)
 		cmocka_unit_test(test_list_skips_malformed),
 		cmocka_unit_test(test_list_find),
 		cmocka_unit_test(test_list_insert_remove),
+		cmocka_unit_test(test_list_free_ids),
 		cmocka_unit_test(test_list_insert_into_parsed),
 		cmocka_unit_test(test_members_parse),
 		cmocka_unit_test(test_members_parse_malformed),
