@@ -94,6 +94,16 @@ static char *file_params(struct call *x, struct monitor_req *req)
 	const char *mode = "inode";
 	int64_t idx;
 
+	if (x->nfds == PEER_FDS_LOST) { /* EMFILE in recvmsg */
+		const char *path = "the file";
+		char text[PATH_MAX + 160];
+		(void)vl_param_str(p, "path", PATH_MAX, &path);
+		snprintf(text, sizeof(text),
+			 "cannot monitor %s: the supervisor could not receive "
+			 "its descriptor: its open-files limit is reached "
+			 "(raise LimitNOFILE)", path);
+		return vl_error_message(DMF_ERR("LimitExceeded"), text, NULL);
+	}
 	if (x->nfds > DMF_FDS_MAX || x->nfds == 0 ||
 	    vl_param_int(p, "fd", 0, x->nfds - 1, &idx) != 0)
 		return x->nfds > 1 || x->nfds == 0

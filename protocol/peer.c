@@ -39,13 +39,17 @@ void peer_close(struct peer *p)
 	p->inoff = p->inlen = p->incap = p->outlen = p->outoff = p->outcap = 0;
 }
 
-static void take_fds(struct peer *p, struct msghdr *mh, uint64_t at)
+/* Takes the fds that came with a read; returns how many. */
+static size_t take_fds(struct peer *p, struct msghdr *mh, uint64_t at)
 {
+	size_t got = 0;
+
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
 		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		int *v = (int *)(void *)CMSG_DATA(c);
+		got += n;
 		for (size_t i = 0; i < n; i++) {
 			if (p->nfds < sizeof(p->fds) / sizeof(p->fds[0])) {
 				p->fds[p->nfds].fd = v[i];
@@ -56,6 +60,7 @@ static void take_fds(struct peer *p, struct msghdr *mh, uint64_t at)
 			}
 		}
 	}
+	return got;
 }
 
 ssize_t peer_fill(struct peer *p)
@@ -97,10 +102,18 @@ ssize_t peer_fill(struct peer *p)
 	/* The kernel ends a read just after the data the fds came with,
 	 * and may put earlier data without fds before it: the fds belong
 	 * to the message that holds the read's last byte. */
+	size_t got = 0;
 	if (n > 0)
-		take_fds(p, &mh, p->in_base + p->inlen + (size_t)n - 1);
-	if (mh.msg_flags & MSG_CTRUNC)
-		p->fds_dropped = true;
+		got = take_fds(p, &mh, p->in_base + p->inlen + (size_t)n - 1);
+	/* truncated with room to spare: the kernel could not install them */
+	if (mh.msg_flags & MSG_CTRUNC) {
+		if (got < DMF_FDS_MAX * 2 && n > 0) {
+			p->fds_lost = true;
+			p->lost_at = p->in_base + p->inlen + (size_t)n - 1;
+		} else {
+			p->fds_dropped = true;
+		}
+	}
 	p->inlen += (size_t)n;
 	return n;
 }
@@ -144,7 +157,12 @@ int peer_next(struct peer *p, char **msg, int fds[DMF_FDS_MAX], int *nfds)
 		}
 	}
 	p->nfds = keep;
-	if (p->fds_dropped) { /* too many: refuse them all */
+	if (p->fds_lost && p->lost_at < end) { /* this message's: refuse all */
+		for (int i = 0; i < *nfds; i++)
+			close(fds[i]);
+		*nfds = PEER_FDS_LOST;
+		p->fds_lost = false;
+	} else if (p->fds_dropped) { /* too many: refuse them all */
 		for (int i = 0; i < *nfds; i++)
 			close(fds[i]);
 		*nfds = DMF_FDS_MAX + 1;

@@ -25,6 +25,10 @@ struct peer {
 	struct peer_fd fds[DMF_FDS_MAX * 4];
 	size_t nfds;
 	bool fds_dropped; /* more fds arrived than we hold: they were closed */
+	bool fds_lost;    /* the kernel could not give us all the fds sent
+			   * (our open-files limit) with the message holding
+			   * the byte at stream offset lost_at */
+	uint64_t lost_at;
 	char *out;
 	size_t outlen, outoff, outcap;
 	int out_fd; /* fd to send with the message at out_fd_at, or -1 */
@@ -45,7 +49,9 @@ ssize_t peer_fill(struct peer *p);
  * next peer call) with the fds that arrived with its bytes (the caller
  * owns them). Returns 1, 0 if none is complete yet, or -1 (EMSGSIZE) if
  * the message is over the peer's maximum. *nfds is set to DMF_FDS_MAX + 1 when
- * more fds than that came (all of them closed). */
+ * more fds than that came, PEER_FDS_LOST when some could not be received
+ * (all of them closed). */
+#define PEER_FDS_LOST (DMF_FDS_MAX + 2)
 int peer_next(struct peer *p, char **msg, int fds[DMF_FDS_MAX], int *nfds);
 /* Bytes of a message that has begun but is not complete. */
 static inline size_t peer_partial(const struct peer *p)

@@ -764,6 +764,43 @@ def t_add_5(ctx):
         ctx, add_params(ctx), fds, IFACE + ".BadFile", "Add with 20 fds"))
 
 
+@test("add_at_open_files_limit")
+def t_add_emfile(ctx):
+    # the supervisor cannot receive the descriptor (its RLIMIT_NOFILE is
+    # reached): the error says so, names the file, and the connection and
+    # the daemon go on
+    import resource
+    if not ctx.pid:
+        raise Skip("daemon pid unknown")
+    with Conn(ctx.sock) as c:
+        still_usable(c, "before the limit")
+        old = resource.prlimit(ctx.pid, resource.RLIMIT_NOFILE)
+        used = set(fd_list(ctx.pid))
+        low = min(set(range(len(used) + 1)) - used)
+        try:
+            resource.prlimit(ctx.pid, resource.RLIMIT_NOFILE, (low, old[1]))
+        except (OSError, ValueError) as e:
+            raise Skip("cannot lower the daemon's RLIMIT_NOFILE: %s" % e)
+        try:
+            fd = open_file(ctx.hostfile)
+            try:
+                r = c.call(IFACE + ".Add", add_params(ctx), fds=[fd])
+            finally:
+                os.close(fd)
+            expect_error(r, IFACE + ".LimitExceeded", "Add at the limit",
+                         message_has="open-files limit")
+            m = r["parameters"]["message"]
+            check(m.startswith("cannot monitor %s:" % ctx.hostfile),
+                  "Add at the limit: message %r does not name the file" % m)
+        finally:
+            resource.prlimit(ctx.pid, resource.RLIMIT_NOFILE, old)
+        still_usable(c, "after the limit")
+        # and a descriptor is received again
+        with_fds(ctx, 1, lambda fds: fd_case(
+            ctx, add_params(ctx), fds, IFACE + ".NotDeviceMapper",
+            "Add after the limit"))
+
+
 def not_regular(ctx, fd, what):
     fd_case(ctx, add_params(ctx), [fd], IFACE + ".BadFile", what,
             message_has="not a regular file", path=ctx.hostfile)
