@@ -146,18 +146,26 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* DESC's text (malloc'd, or NULL) with members IDS (N, increasing). */
+static char *descriptor_text(const struct aux_group *desc, uint64_t *ids,
+			     size_t n)
+{
+	struct aux_group g = *desc;
+
+	g.members = ids;
+	g.n = n;
+	return aux_group_format(&g);
+}
+
 /* Write DESC (with MEMBERS, sorted) into its leader, MEMBERS[0]. */
 static int write_descriptor(struct device *d, const struct aux_group *desc,
 			    uint64_t *members, size_t n, char *why,
 			    size_t whylen)
 {
-	struct aux_group g = *desc;
 	char *text;
 	int r;
 
-	g.members = members;
-	g.n = n;
-	if (!(text = aux_group_format(&g))) {
+	if (!(text = descriptor_text(desc, members, n))) {
 		snprintf(why, whylen, "out of memory");
 		return -ENOMEM;
 	}
@@ -170,18 +178,6 @@ static int write_descriptor(struct device *d, const struct aux_group *desc,
 		list_set_aux(d, members[0], text);
 	free(text);
 	return r;
-}
-
-/* The descriptor of a group about to be made of regions with ids IDS
- * (N of them, increasing), or NULL. */
-static char *predicted_descriptor(const struct aux_group *desc,
-				  uint64_t *ids, size_t n)
-{
-	struct aux_group g = *desc;
-
-	g.members = ids;
-	g.n = n;
-	return aux_group_format(&g);
 }
 
 int group_create(struct device *d, const struct extent_list *e,
@@ -208,7 +204,7 @@ int group_create(struct device *d, const struct extent_list *e,
 	 * descriptor is written again below. */
 	if (d->list_valid) {
 		aux_list_free_ids(&d->list, e->n, want);
-		text = predicted_descriptor(&desc, want, e->n);
+		text = descriptor_text(&desc, want, e->n);
 	}
 	if ((r = create_regions(d, e->v, e->n, &a, text, ids, why, whylen)))
 		goto out;

@@ -11,6 +11,9 @@
 #include <unistd.h>
 
 #define READ_CHUNK 16384
+/* fds one read takes: more than a message may carry, so that a truncated
+ * read with room left means the kernel could not install them */
+#define READ_FDS (DMF_FDS_MAX * 2)
 
 void peer_init(struct peer *p, int fd, size_t max)
 {
@@ -66,7 +69,7 @@ static size_t take_fds(struct peer *p, struct msghdr *mh, uint64_t at)
 ssize_t peer_fill(struct peer *p)
 {
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * DMF_FDS_MAX * 2)];
+		char buf[CMSG_SPACE(sizeof(int) * READ_FDS)];
 		struct cmsghdr align;
 	} cbuf;
 	struct iovec iov;
@@ -107,7 +110,7 @@ ssize_t peer_fill(struct peer *p)
 		got = take_fds(p, &mh, p->in_base + p->inlen + (size_t)n - 1);
 	/* truncated with room to spare: the kernel could not install them */
 	if (mh.msg_flags & MSG_CTRUNC) {
-		if (got < DMF_FDS_MAX * 2 && n > 0) {
+		if (got < READ_FDS && n > 0) {
 			p->fds_lost = true;
 			p->lost_at = p->in_base + p->inlen + (size_t)n - 1;
 		} else {
@@ -157,16 +160,15 @@ int peer_next(struct peer *p, char **msg, int fds[DMF_FDS_MAX], int *nfds)
 		}
 	}
 	p->nfds = keep;
-	if (p->fds_lost && p->lost_at < end) { /* this message's: refuse all */
+	bool lost = p->fds_lost && p->lost_at < end; /* this message's */
+	if (lost || p->fds_dropped) { /* refuse them all */
 		for (int i = 0; i < *nfds; i++)
 			close(fds[i]);
-		*nfds = PEER_FDS_LOST;
-		p->fds_lost = false;
-	} else if (p->fds_dropped) { /* too many: refuse them all */
-		for (int i = 0; i < *nfds; i++)
-			close(fds[i]);
-		*nfds = DMF_FDS_MAX + 1;
-		p->fds_dropped = false;
+		*nfds = lost ? PEER_FDS_LOST : DMF_FDS_MAX + 1;
+		if (lost)
+			p->fds_lost = false;
+		else
+			p->fds_dropped = false;
 	}
 	p->inoff += len;
 	p->scan = 0;
