@@ -197,16 +197,17 @@ class Bench:
             done = min(2, len(self.files))
             rest = self.files[2:]
             calls = 1
-            # chunks of 500: progress, and the budget is checked between
+            # chunks of 2,500 (xargs would pass about 4,000 such paths to
+            # one invocation): progress, and the budget is checked between
             while rest and self.reg_cap() > 0:
-                chunk, rest = rest[:500], rest[500:]
+                chunk, rest = rest[:2500], rest[2500:]
                 rc, out, err = self.ctl("add", "--create", *chunk)
                 calls += 1
                 if rc != 0:
                     raise RuntimeError("dmfilemapctl add --create: %s"
                                        % err[:2000])
                 done += len(chunk)
-                if done % 2000 < 500:
+                if done % 5000 < 2500:
                     self.say("  %d/%d added (%.1f s)" % (
                         done, len(self.files), time.monotonic() - t0))
             mode += " (%d invocations)" % calls
@@ -268,6 +269,88 @@ class Bench:
         else:
             end = self.a.budget * 0.7
         return end - (time.monotonic() - self.t_start)
+
+    # ----------------------------------------------- baseline at large N
+    def prefill(self):
+        """A group for every file, made through the supervisor, which then
+        lets them go (Remove keeps the group): the device holds the regions
+        that N registered files have, and no monitor runs. The fallback
+        processes then start on some of those groups (start_fallbacks)."""
+        self.step("prefill")
+        t0 = time.monotonic()
+        for i in range(0, len(self.files), 2500):
+            rc, out, err = self.ctl("add", "--create", *self.files[i:i + 2500])
+            if rc != 0:
+                raise RuntimeError("dmfilemapctl add --create: %s" % err[:2000])
+        rc, out, err = self.ctl("list", "--json")
+        if rc != 0:
+            raise RuntimeError("dmfilemapctl list: %s" % err.strip())
+        mons = json.loads(out)["monitors"]
+        self.groups = {m["path"]: m["group_id"] for m in mons}
+        replies = varlink_calls(
+            os.environ["DMFILEMAP_SOCKET"],
+            [("io.dmfilemap.Supervisor.Remove", {"id": m["id"]})
+             for m in mons])
+        bad = [r for r in replies if "error" in r]
+        if bad:
+            raise RuntimeError("%d Remove calls failed: %s" % (len(bad),
+                                                                bad[0]))
+        left = self.info()["monitors"]
+        missing = [p for p in self.files if p not in self.groups]
+        if left or missing:
+            raise RuntimeError("prefill: %d monitors left, %d files without "
+                               "a group" % (left, len(missing)))
+        self.fig("prefill", {"groups": len(self.groups),
+                             "seconds": round(time.monotonic() - t0, 2)})
+        self.say("prefill: %d groups made and let go in %.1f s"
+                 % (len(self.groups), time.monotonic() - t0))
+
+    def start_fallbacks(self, key):
+        """Start the shim's fallback on the prefilled groups, one file
+        after the other, with the command line dmstats gives it
+        (dmfilemapd FD GROUP PATH inode 0 1, no supervisor reachable),
+        until the registration share of the budget is used, or the guest's
+        memory runs low."""
+        self.step("start-fallbacks")
+        env = dict(os.environ, **NOSOCK)
+        t0 = time.monotonic()
+        done, why = 0, "all started"
+        for p in self.files:
+            fd = os.open(p, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                r = subprocess.run(["dmfilemapd", str(fd),
+                                    str(self.groups[p]), p, "inode", "0",
+                                    "1"], pass_fds=(fd,), env=env,
+                                   capture_output=True, text=True)
+            finally:
+                os.close(fd)
+            if r.returncode != 0:
+                raise RuntimeError("dmfilemapd %s: %s" % (p, r.stderr.strip()))
+            done += 1
+            if done == 1:
+                time.sleep(0.5)
+                if not dmio.procs_named("dmfilemapd"):
+                    raise RuntimeError("no fallback process: %s"
+                                       % r.stderr.strip())
+            if done % 25 == 0:
+                self.say("  %d fallback processes started (%.1f s)"
+                         % (done, time.monotonic() - t0))
+            if self.reg_cap() <= 0:
+                why = "the time allowed for starting them ran out"
+                break
+            if meminfo("MemAvailable") < 512 * 1024:
+                why = "the guest's available memory fell below 512 MiB"
+                break
+        dt = time.monotonic() - t0
+        self.fig(key, {"done": done, "seconds": round(dt, 3),
+                       "per_s": round(done / dt, 2),
+                       "timed_out": done < len(self.files), "why": why})
+        self.say("started %d fallback processes in %.2f s: %s"
+                 % (done, dt, why))
+        if done < len(self.files):
+            self.note("%d of %d fallback processes started in %.0f s (%s); "
+                      "the device holds all %d files' groups"
+                      % (done, len(self.files), dt, why, len(self.files)))
 
     # ----------------------------------------------------------- settle
     def settle_sup(self, files):
@@ -483,13 +566,18 @@ class Bench:
         log = self.log = SyslogSink()
         self.fig("syslog_sink_ok", log.selftest())
         self.make_files()
-        why = self.register_dmstats("reg_dmstats", NOSOCK)
-        if why:
-            self.r["status"] = "pending"
-            self.fig("pending", why)
-            self.say("baseline pending: " + why)
-            return
-        n = self.r["reg_dmstats"]["done"]
+        if self.a.prefill:
+            self.prefill()
+            self.start_fallbacks("reg_fallback")
+            n = self.r["reg_fallback"]["done"]
+        else:
+            why = self.register_dmstats("reg_dmstats", NOSOCK)
+            if why:
+                self.r["status"] = "pending"
+                self.fig("pending", why)
+                self.say("baseline pending: " + why)
+                return
+            n = self.r["reg_dmstats"]["done"]
         files = self.files[:n]
         self.fig("fallback_argv", fallback_argv(dmio.procs_named("dmfilemapd")))
         self.settle_base(n)
@@ -550,6 +638,31 @@ class SyslogSink:
         raise RuntimeError("the /dev/log sink receives nothing")
 
 
+def varlink_calls(path, calls, window=32):
+    """Make CALLS ((method, parameters) pairs) on one connection to the
+    Varlink socket PATH, WINDOW of them ahead of their replies; return the
+    replies, decoded, in order."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    replies, buf, sent = [], b"", 0
+    try:
+        while len(replies) < len(calls):
+            while sent < len(calls) and sent - len(replies) < window:
+                m, p = calls[sent]
+                s.sendall(json.dumps({"method": m, "parameters": p}).encode()
+                          + b"\0")
+                sent += 1
+            data = s.recv(1 << 16)
+            if not data:
+                raise RuntimeError("the supervisor closed the connection")
+            buf += data
+            *msgs, buf = buf.split(b"\0")
+            replies += [json.loads(x) for x in msgs]
+    finally:
+        s.close()
+    return replies
+
+
 def fallback_argv(pids):
     """The command line dmstats gave a fallback process, as a template."""
     with open("/proc/%d/cmdline" % pids[0], "rb") as f:
@@ -585,6 +698,9 @@ def main():
     # dmstats -v passes verbose 1 to dmfilemapd: the fallback logs its stop
     # line (with its ioctl counts) only at verbose 1 or more
     ap.add_argument("--dmstats-args", default="-v")
+    # base at large N: groups for all N files made through the supervisor,
+    # then as many fallback processes as start in the time allowed
+    ap.add_argument("--prefill", action="store_true")
     b = Bench(ap.parse_args())
     try:
         b.run()
