@@ -34,6 +34,8 @@ OUT = os.environ.get("DMF_BENCH_OUT", "/tmp")
 NOSOCK = {"DMFILEMAP_SOCKET": "/run/dmf-bench-none.sock",
           "DMFILEMAP_SUPERVISORD": "/nonexistent"}
 IDLE_S = 10.0
+# files per dmfilemapctl add (xargs would pass about 4,000 such paths)
+ADD_CHUNK = 2500
 STOP_RE = re.compile(r"stopped after ([0-9.]+) s: (\d+) @stats_list, "
                      r"(\d+) other dm ioctls")
 GROUP_RE = re.compile(r"as group ID (\d+)\.")
@@ -148,6 +150,12 @@ class Bench:
                            text=True)
         return r.returncode, r.stdout, r.stderr
 
+    def add_create(self, files):
+        """dmfilemapctl add --create FILES, which must all succeed."""
+        rc, out, err = self.ctl("add", "--create", *files)
+        if rc != 0:
+            raise RuntimeError("dmfilemapctl add --create: %s" % err[:2000])
+
     def info(self):
         rc, out, err = self.ctl("info", "--json")
         if rc != 0:
@@ -197,17 +205,13 @@ class Bench:
             done = min(2, len(self.files))
             rest = self.files[2:]
             calls = 1
-            # chunks of 2,500 (xargs would pass about 4,000 such paths to
-            # one invocation): progress, and the budget is checked between
+            # chunks: progress, and the budget is checked between
             while rest and self.reg_cap() > 0:
-                chunk, rest = rest[:2500], rest[2500:]
-                rc, out, err = self.ctl("add", "--create", *chunk)
+                chunk, rest = rest[:ADD_CHUNK], rest[ADD_CHUNK:]
+                self.add_create(chunk)
                 calls += 1
-                if rc != 0:
-                    raise RuntimeError("dmfilemapctl add --create: %s"
-                                       % err[:2000])
                 done += len(chunk)
-                if done % 5000 < 2500:
+                if done % (2 * ADD_CHUNK) < ADD_CHUNK:
                     self.say("  %d/%d added (%.1f s)" % (
                         done, len(self.files), time.monotonic() - t0))
             mode += " (%d invocations)" % calls
@@ -278,10 +282,8 @@ class Bench:
         processes then start on some of those groups (start_fallbacks)."""
         self.step("prefill")
         t0 = time.monotonic()
-        for i in range(0, len(self.files), 2500):
-            rc, out, err = self.ctl("add", "--create", *self.files[i:i + 2500])
-            if rc != 0:
-                raise RuntimeError("dmfilemapctl add --create: %s" % err[:2000])
+        for i in range(0, len(self.files), ADD_CHUNK):
+            self.add_create(self.files[i:i + ADD_CHUNK])
         rc, out, err = self.ctl("list", "--json")
         if rc != 0:
             raise RuntimeError("dmfilemapctl list: %s" % err.strip())
