@@ -268,8 +268,9 @@ class Bench:
         dmstats-only benchmark), so that the other steps still run."""
         if self.a.design == "dms":
             end = self.a.budget
-        elif self.a.design == "base":    # keep ~5 minutes for the rest
-            end = max(self.a.budget * 0.5, self.a.budget - 300)
+        elif self.a.design == "base":    # keep time for the other steps
+            rest = self.a.latency_limit + self.a.converge_limit + 120
+            end = max(self.a.budget * 0.5, self.a.budget - rest)
         else:
             end = self.a.budget * 0.7
         return end - (time.monotonic() - self.t_start)

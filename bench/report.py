@@ -569,8 +569,11 @@ METHOD = """\
   the device holds what 10,000 registrations leave; then the benchmark
   starts the fallback on those groups, one file after the other, with the
   command line dmstats gives it (`dmfilemapd FD GROUP PATH inode 0 1`, no
-  supervisor reachable), for 10 minutes or until the guest's memory runs
-  low. Its row is for the processes that started; it is not plotted.
+  supervisor reachable), for about 13 minutes or until the guest's memory
+  runs low. Each new process waits for its first `@stats_list` behind
+  those already running (the kernel serialises them), so starting them
+  slows as they add up. Its row is for the processes that started; it is
+  not plotted.
 - The supervisor runs as deployed: `dmfilemap-supervisord -f`, at its
   default verbosity (warnings only; `-v` would log a line per registration
   and per update).
