@@ -509,6 +509,13 @@ def main():
                          % (fmt_n(n), fmt_n(procs), fmt_n(n), fmt_n(n),
                             get(b, "reg_fallback", "why"),
                             fmt_n(int(n / procs))))
+            pss = get(b, "idle", "pss_kib")
+            if pss:
+                short.append("N=%s: at the %.1f MiB PSS a fallback process "
+                             "measured here, %s of them would need about "
+                             "%.0f GiB of memory"
+                             % (fmt_n(n), pss / procs / 1024, fmt_n(n),
+                                pss / procs * n / 1024 / 1024))
         elif procs is not None and procs < n:
             short.append("N=%s: the baseline ran %s processes, not %s (its "
                          "registration ran out of time): those ratios "
