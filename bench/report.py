@@ -387,6 +387,16 @@ def smoke_check(D, sizes):
     return bad, sorted(set(warn))
 
 
+def read_runs(data):
+    """(date, code, benchmarks) for each bench/run into DATA."""
+    try:
+        with open(os.path.join(data, "runs.log")) as f:
+            return [tuple(x.strip() for x in line.split("\t", 2))
+                    for line in f if line.count("\t") >= 2]
+    except FileNotFoundError:
+        return []
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
@@ -436,6 +446,12 @@ def main():
                     ", with %d uncommitted changes in daemon/ client/ "
                     "protocol/ include/" % H["dirty"] if H["dirty"] else "",
                     H["build_mtime"]))
+    runs = read_runs(a.data)
+    if len(runs) > 1:
+        L.append("- runs: %d, into one work dir (`bench/run --into`); a "
+                 "later run's figures replace an earlier one's for the "
+                 "benchmarks it ran: %s"
+                 % (len(runs), "; ".join("%s, %s: %s" % r for r in runs)))
     L.append("- host: %d cores (`nproc`), %.1f GiB RAM, %s; shared and noisy"
              % (H["nproc"], H["mem_gib"], H["cpu"]))
     L.append("- guest: User-Mode Linux %s, one CPU, mem=%s, one dm linear "
