@@ -510,7 +510,11 @@ def main():
                 sv = get(D.get("b-dms-%d" % n), *kb)
             else:
                 sv = get(D.get("b-sup-%d" % n), *(kb if ks == "sup" else ks))
-            row.append(ratio(get(b, *kb), sv, floor))
+            r = ratio(get(b, *kb), sv, floor)
+            if kb[0] == "converge" and get(b, "converge", "timed_out") \
+                    and r != "—":   # the baseline's time is a lower bound
+                r = "> %s (baseline cut off)" % r
+            row.append(r)
         # registration: time per file (either may have been cut short)
         bp = get(b, "reg_dmstats", "per_s")
         sp = get(D.get("b-dms-%d" % n), "reg_dmstats", "per_s")
