@@ -484,6 +484,8 @@ class Bench:
     def latency_loop(self, dm, sample, res):
         t_step = time.monotonic()
         for p in sample:
+            if res["stop"]:
+                return
             if time.monotonic() - t_step > self.a.latency_limit or \
                     self.left() <= self.reserve():
                 res["cut"] = True
@@ -497,24 +499,21 @@ class Bench:
             os.close(fd)
             fsync_s = time.monotonic() - t0
             want = dmio.fiemap(p)
-            while not res["stop"]:
+            while True:
                 tp = time.monotonic()
                 g = dmio.group_of(dm.stats_list(), alias)
                 now = time.monotonic()
-                if res["stop"]:
+                if res["stop"]:     # the step has given up on this one
                     return
-                if g == want:
-                    res["fs"].append(fsync_s)
-                    res["lat"].append(now - t0)
-                    break
-                if now - t0 > 10:
-                    res["fs"].append(fsync_s)
-                    res["timeouts"] += 1
+                if g == want or now - t0 > 10:
                     break
                 # leave the one guest CPU mostly to what is measured
                 time.sleep(max(0.005, 3 * (now - tp)))
-            if res["stop"]:
-                return
+            res["fs"].append(fsync_s)
+            if g == want:
+                res["lat"].append(now - t0)
+            else:
+                res["timeouts"] += 1
 
     # ------------------------------------------------------ convergence
     def converge(self, files, limit):
