@@ -18,7 +18,7 @@ WERROR  ?= 0
 CFLAGS  ?= -O2 -g
 XCFLAGS  = -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral \
 	   -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
-	   -Iinclude -Iprotocol -Idaemon -Iclient -I$(B)
+	   -Iinclude -Iprotocol -Idaemon -Iclient -Itests/unit -I$(B)
 ifeq ($(WERROR),1)
 XCFLAGS += -Werror
 endif
@@ -29,20 +29,29 @@ LDSAN    = -fsanitize=$(SAN)
 endif
 
 PROTO_SRC  = protocol/peer.c protocol/varlink.c
-DAEMON_SRC = daemon/server.c $(CORE_SRC)
-# the monitor machinery, shared with the shim's one-file fallback
-CORE_SRC   = daemon/control.c daemon/connection.c daemon/detach.c \
-	     daemon/methods.c daemon/monitor.c daemon/follow.c daemon/group.c \
-	     daemon/device.c daemon/notify.c daemon/holders.c daemon/filemap.c \
-	     daemon/auxdata.c daemon/log.c daemon/state.c daemon/mounts.c daemon/fdstore.c \
-	     $(PROTO_SRC)
+# daemon/ in layers, each calling only those below it (doc/architecture.md)
+CORE_SRC    = daemon/core/auxdata.c daemon/core/plan.c daemon/core/regions.c \
+	      daemon/core/group.c daemon/log.c
+KERNEL_SRC  = daemon/kernel/dmstats.c daemon/kernel/fiemap.c \
+	      daemon/kernel/inotify.c daemon/kernel/mounts.c \
+	      daemon/kernel/holders.c
+SERVICE_SRC = daemon/service/service.c daemon/service/device.c \
+	      daemon/service/monitor.c daemon/service/follow.c
+# the monitor machinery, shared by the supervisor and the shim's fallback
+MONITOR_SRC = $(CORE_SRC) $(KERNEL_SRC) $(SERVICE_SRC) daemon/front/detach.c
+# the supervisor's front end: socket, methods, state file, fd store
+SERVER_SRC = daemon/front/server.c daemon/front/control.c \
+	     daemon/front/connection.c daemon/front/methods.c \
+	     daemon/front/state.c daemon/kernel/fdstore.c
+DAEMON_SRC = $(SERVER_SRC) $(MONITOR_SRC) $(PROTO_SRC)
 CLIENT_SRC = client/events.c protocol/client.c $(PROTO_SRC)
 CTL_SRC    = client/dmfilemapctl.c $(CLIENT_SRC)
-SHIM_SRC   = $(sort client/dmfilemapd.c daemon/solo.c $(CLIENT_SRC) $(CORE_SRC))
+SHIM_SRC   = $(sort client/dmfilemapd.c daemon/front/solo.c $(CLIENT_SRC) $(MONITOR_SRC))
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 PROGS = $(B)/dmfilemap-supervisord $(B)/dmfilemapctl $(B)/dmfilemapd
-UNIT_TESTS = $(B)/test_auxdata $(B)/test_filemap $(B)/test_varlink $(B)/test_peer
+UNIT_TESTS = $(B)/test_auxdata $(B)/test_filemap $(B)/test_varlink $(B)/test_peer \
+	     $(B)/test_group
 
 all: $(PROGS)
 
@@ -75,19 +84,27 @@ $(B)/dmfilemap-supervisord: $(call obj,$(DAEMON_SRC)) $(B)/obj/idl.o
 $(B)/dmfilemapctl: $(call obj,$(CTL_SRC))
 	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcjson -lm
 
-$(B)/dmfilemapd: $(call obj,$(SHIM_SRC)) $(B)/obj/idl.o
+$(B)/dmfilemapd: $(call obj,$(SHIM_SRC))
 	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -ldevmapper -lev -lcjson -lm
 
-$(B)/test_auxdata: $(call obj,tests/unit/test_auxdata.c daemon/auxdata.c)
+$(B)/test_auxdata: $(call obj,tests/unit/test_auxdata.c daemon/core/auxdata.c)
 	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka
-$(B)/test_filemap: $(call obj,tests/unit/test_filemap.c daemon/filemap.c)
+$(B)/test_filemap: $(call obj,tests/unit/test_filemap.c daemon/core/plan.c)
 	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka
+# the core and the monitor service through a fake dm-stats (tests/unit/fake_dm.c)
+FAKE_SRC = tests/unit/fake_dm.c $(CORE_SRC)
+$(B)/test_group: $(call obj,tests/unit/test_group.c $(FAKE_SRC))
+	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka -ldevmapper
 $(B)/test_varlink: $(call obj,tests/unit/test_varlink.c protocol/varlink.c)
 	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka -lcjson -lm
 $(B)/test_peer: $(call obj,tests/unit/test_peer.c protocol/peer.c)
 	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+
+# the supervisor's sources, for builds outside make (tests/fuzz/run.sh)
+print-daemon-src:
+	@echo $(DAEMON_SRC)
 
 # ---- tests -------------------------------------------------------------
 deps:
@@ -98,6 +115,7 @@ unit: $(UNIT_TESTS)
 
 check: deps
 	$(MAKE) WERROR=1 all $(UNIT_TESTS)
+	$(MAKE) layers
 	tests/run-unit.sh $(UNIT_TESTS)
 	$(MAKE) B=build/san SAN=address,undefined WERROR=1 all \
 		$(patsubst $(B)/%,build/san/%,$(UNIT_TESTS))
@@ -117,6 +135,11 @@ check: deps
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# daemon/'s layers (doc/architecture.md): no forbidden include, no call cycle
+layers: all
+	@tests/layers/check-includes.sh
+	@python3 tests/layers/modgraph.py $(B)
 
 lint:
 	@cd man && for p in *.[78]; do \
@@ -166,4 +189,4 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all deps unit check fuzz lint demo bench bench-smoke install uninstall clean FORCE
+.PHONY: print-daemon-src all deps unit check layers fuzz lint demo bench bench-smoke install uninstall clean FORCE

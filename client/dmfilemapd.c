@@ -5,7 +5,7 @@
 #include "client.h"
 #include "dmfilemap.h"
 #include "events.h"
-#include "solo.h"
+#include "front/solo.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* fuzz_aux.c: libFuzzer target for the kernel's text, which any root tool
  * can shape: @stats_list rows and DMS_GROUP descriptors (auxdata.c). */
-#include "auxdata.h"
+#include "core/auxdata.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -11,15 +11,12 @@ CC=${FUZZ_CC:-clang}
 FL="-g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Iinclude -Iprotocol -Idaemon -I$B"
 printf '#define DMF_SBINDIR "/usr/local/sbin"\n' > "$B/config.h"
 make -s B="$B" "$B/idl.c" || exit 1
-DSRC="daemon/control.c daemon/connection.c daemon/methods.c daemon/monitor.c
-daemon/follow.c daemon/group.c daemon/device.c daemon/notify.c daemon/holders.c
-daemon/filemap.c daemon/auxdata.c daemon/log.c daemon/state.c daemon/mounts.c daemon/fdstore.c protocol/peer.c
-protocol/varlink.c $B/idl.c"
+DSRC="$(make -s print-daemon-src | tr " " "\n" | grep -v "^daemon/front/server.c$" | tr "\n" " ") $B/idl.c"
 # shellcheck disable=SC2086
 $CC $FL -include "$B/config.h" tests/fuzz/fuzz_decoder.c $DSRC -o "$B/fuzz_decoder" \
 	-ldevmapper -lev -lcjson -lm || exit 1
 # shellcheck disable=SC2086
-$CC $FL tests/fuzz/fuzz_aux.c daemon/auxdata.c -o "$B/fuzz_aux" || exit 1
+$CC $FL tests/fuzz/fuzz_aux.c daemon/core/auxdata.c -o "$B/fuzz_aux" || exit 1
 # seeds: real calls and real @stats_list text
 printf '{"method":"io.dmfilemap.Supervisor.List"}\0{"method":"io.dmfilemap.Supervisor.Add","parameters":{"fd":0,"path":"/a","group_id":1,"mode":"inode"}}\0' > "$B/corpus-decoder/seed1"
 printf '{"method":"io.dmfilemap.Supervisor.Create","parameters":{"fd":0,"path":"/a","alias":"x y","bounds":[1000000,2000000]},"more":true}\0{"method":"io.dmfilemap.Supervisor.Watch","more":true,"parameters":{"id":3}}\0{"method":"org.varlink.service.GetInterfaceDescription","parameters":{"interface":"io.dmfilemap.Supervisor"}}\0' > "$B/corpus-decoder/seed2"

@@ -1,6 +1,6 @@
-/* test_filemap.c: unit tests for the pure parts of daemon/filemap.h:
+/* test_filemap.c: unit tests for the pure parts of daemon/core/plan.h:
  * extent_list (sort + merge of physically adjacent extents) and
- * filemap_plan (members vs wanted extents -> create/remove/keep).
+ * plan_make (members vs wanted extents -> create/remove/keep).
  * Written against the header's specification, not the implementation. */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "filemap.h"
+#include "core/plan.h"
 
 /* ------------------------------------------------------------------ */
 /* helpers                                                            */
@@ -255,7 +255,7 @@ static void test_extents_random(void **state)
 }
 
 /* ------------------------------------------------------------------ */
-/* filemap_plan                                                       */
+/* plan_make                                                       */
 
 static void test_plan_identical(void **state)
 {
@@ -265,7 +265,7 @@ static void test_plan_identical(void **state)
 	const struct member m[] = {{7, 100, 16}, {3, 0, 8}, {9, 200, 4}};
 	struct plan p;
 	memset(&p, 0, sizeof(p));
-	assert_int_equal(filemap_plan(m, 3, &want, &p), 0);
+	assert_int_equal(plan_make(m, 3, &want, &p), 0);
 	assert_true(plan_empty(&p));
 	assert_int_equal(p.ncreate, 0);
 	assert_int_equal(p.nremove, 0);
@@ -282,7 +282,7 @@ static void test_plan_growth(void **state)
 	const struct member m[] = {{0, 0, 8}, {1, 100, 16}};
 	struct plan p;
 	memset(&p, 0, sizeof(p));
-	assert_int_equal(filemap_plan(m, 2, &want, &p), 0);
+	assert_int_equal(plan_make(m, 2, &want, &p), 0);
 	assert_false(plan_empty(&p));
 	const struct extent create[] = {{200, 4}, {300, 32}};
 	assert_extent_set(p.create, p.ncreate, create, 2);
@@ -300,7 +300,7 @@ static void test_plan_shrink(void **state)
 	const struct member m[] = {{0, 0, 8}, {1, 100, 16}, {2, 200, 4}};
 	struct plan p;
 	memset(&p, 0, sizeof(p));
-	assert_int_equal(filemap_plan(m, 3, &want, &p), 0);
+	assert_int_equal(plan_make(m, 3, &want, &p), 0);
 	assert_false(plan_empty(&p));
 	assert_int_equal(p.ncreate, 0);
 	const uint64_t remove[] = {1, 2};
@@ -319,7 +319,7 @@ static void test_plan_leader_gone(void **state)
 	const struct member m[] = {{5, 100, 8}, {4, 0, 8}};
 	struct plan p;
 	memset(&p, 0, sizeof(p));
-	assert_int_equal(filemap_plan(m, 2, &want, &p), 0);
+	assert_int_equal(plan_make(m, 2, &want, &p), 0);
 	const uint64_t remove[] = {4};
 	assert_id_set(p.remove, p.nremove, remove, 1);
 	const uint64_t keep[] = {5};
@@ -340,7 +340,7 @@ static void test_plan_duplicates(void **state)
 	};
 	struct plan p;
 	memset(&p, 0, sizeof(p));
-	assert_int_equal(filemap_plan(m, 5, &want, &p), 0);
+	assert_int_equal(plan_make(m, 5, &want, &p), 0);
 	assert_int_equal(p.ncreate, 0);
 	assert_int_equal(p.nkeep, 2);
 	assert_int_equal(p.nremove, 3);
@@ -376,7 +376,7 @@ static void test_plan_duplicates_unwanted(void **state)
 	const struct member m[] = {{1, 0, 8}, {2, 64, 8}, {3, 64, 8}};
 	struct plan p;
 	memset(&p, 0, sizeof(p));
-	assert_int_equal(filemap_plan(m, 3, &want, &p), 0);
+	assert_int_equal(plan_make(m, 3, &want, &p), 0);
 	const uint64_t keep[] = {1};
 	assert_id_set(p.keep, p.nkeep, keep, 1);
 	const uint64_t remove[] = {2, 3};
@@ -392,7 +392,7 @@ static void test_plan_empty_want(void **state)
 	const struct member m[] = {{0, 0, 8}, {1, 8, 8}, {2, 100, 8}};
 	struct plan p;
 	memset(&p, 0, sizeof(p));
-	assert_int_equal(filemap_plan(m, 3, &want, &p), 0);
+	assert_int_equal(plan_make(m, 3, &want, &p), 0);
 	assert_int_equal(p.ncreate, 0);
 	assert_int_equal(p.nkeep, 0);
 	const uint64_t remove[] = {0, 1, 2};
@@ -408,7 +408,7 @@ static void test_plan_empty_members(void **state)
 	struct extent_list want = want_of(w, 3);
 	struct plan p;
 	memset(&p, 0, sizeof(p));
-	assert_int_equal(filemap_plan(NULL, 0, &want, &p), 0);
+	assert_int_equal(plan_make(NULL, 0, &want, &p), 0);
 	assert_extent_set(p.create, p.ncreate, w, 3);
 	assert_int_equal(p.nremove, 0);
 	assert_int_equal(p.nkeep, 0);
@@ -422,7 +422,7 @@ static void test_plan_both_empty(void **state)
 	struct extent_list want = {0};
 	struct plan p;
 	memset(&p, 0, sizeof(p));
-	assert_int_equal(filemap_plan(NULL, 0, &want, &p), 0);
+	assert_int_equal(plan_make(NULL, 0, &want, &p), 0);
 	assert_true(plan_empty(&p));
 	assert_int_equal(p.nkeep, 0);
 	plan_free(&p);
@@ -439,7 +439,7 @@ static void test_plan_partial_overlap(void **state)
 		struct extent_list want = want_of(w, 1);
 		const struct member m[] = {{0, 0, 8}};
 		memset(&p, 0, sizeof(p));
-		assert_int_equal(filemap_plan(m, 1, &want, &p), 0);
+		assert_int_equal(plan_make(m, 1, &want, &p), 0);
 		const uint64_t remove[] = {0};
 		assert_id_set(p.remove, p.nremove, remove, 1);
 		assert_int_equal(p.nkeep, 0);
@@ -452,7 +452,7 @@ static void test_plan_partial_overlap(void **state)
 		struct extent_list want = want_of(w, 1);
 		const struct member m[] = {{3, 0, 16}};
 		memset(&p, 0, sizeof(p));
-		assert_int_equal(filemap_plan(m, 1, &want, &p), 0);
+		assert_int_equal(plan_make(m, 1, &want, &p), 0);
 		const uint64_t remove[] = {3};
 		assert_id_set(p.remove, p.nremove, remove, 1);
 		assert_int_equal(p.nkeep, 0);
@@ -465,7 +465,7 @@ static void test_plan_partial_overlap(void **state)
 		struct extent_list want = want_of(w, 1);
 		const struct member m[] = {{3, 0, 8}};
 		memset(&p, 0, sizeof(p));
-		assert_int_equal(filemap_plan(m, 1, &want, &p), 0);
+		assert_int_equal(plan_make(m, 1, &want, &p), 0);
 		const uint64_t remove[] = {3};
 		assert_id_set(p.remove, p.nremove, remove, 1);
 		assert_extent_set(p.create, p.ncreate, w, 1);
@@ -477,7 +477,7 @@ static void test_plan_partial_overlap(void **state)
 		struct extent_list want = want_of(w, 2);
 		const struct member m[] = {{1, 0, 24}, {2, 16, 8}};
 		memset(&p, 0, sizeof(p));
-		assert_int_equal(filemap_plan(m, 2, &want, &p), 0);
+		assert_int_equal(plan_make(m, 2, &want, &p), 0);
 		const uint64_t remove[] = {1};
 		assert_id_set(p.remove, p.nremove, remove, 1);
 		const uint64_t keep[] = {2};
@@ -502,7 +502,7 @@ static void test_plan_mixed(void **state)
 	};
 	struct plan p;
 	memset(&p, 0, sizeof(p));
-	assert_int_equal(filemap_plan(m, 5, &want, &p), 0);
+	assert_int_equal(plan_make(m, 5, &want, &p), 0);
 	const struct extent create[] = {{10, 5}, {100, 1}};
 	assert_extent_set(p.create, p.ncreate, create, 2);
 	assert_int_equal(p.nkeep, 2);
@@ -568,7 +568,7 @@ static void test_plan_property(void **state)
 
 		struct plan p;
 		memset(&p, 0, sizeof(p));
-		assert_int_equal(filemap_plan(m, nm, &want, &p), 0);
+		assert_int_equal(plan_make(m, nm, &want, &p), 0);
 
 		/* keep and remove partition the member ids */
 		assert_int_equal(p.nkeep + p.nremove, nm);

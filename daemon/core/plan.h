@@ -1,0 +1,56 @@
+/* plan.h: extent lists (sorted, adjacent ranges merged) and the plan of
+ * region creates, deletes and keeps that makes a group cover exactly them. */
+#ifndef DMF_PLAN_H
+#define DMF_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct extent {
+	uint64_t start; /* sectors from the start of the device */
+	uint64_t len;   /* sectors */
+};
+
+struct extent_list {
+	struct extent *v; /* sorted by start, physically adjacent ones merged */
+	size_t n;
+	size_t cap;
+};
+
+/* Append one extent (as from FIEMAP, in logical order); sort + merge with
+ * extent_list_finish(). Returns 0 or -ENOMEM. */
+int extent_list_add(struct extent_list *l, uint64_t start, uint64_t len);
+void extent_list_finish(struct extent_list *l);
+void extent_list_free(struct extent_list *l);
+
+/* A region that is currently a member of the group. */
+struct member {
+	uint64_t id;
+	uint64_t start;
+	uint64_t len;
+};
+
+/* What to do to make the group match the file. */
+struct plan {
+	struct extent *create; /* ranges to create regions for */
+	size_t ncreate;
+	uint64_t *remove; /* member region ids to delete */
+	size_t nremove;
+	uint64_t *keep; /* member region ids that stay */
+	size_t nkeep;
+};
+
+/* Compare MEMBERS (any order) with the wanted EXTENTS. A member whose
+ * range is wanted and not already matched by another member is kept;
+ * every other member is removed; every wanted range without a kept
+ * member is created. Returns 0 or -ENOMEM. */
+int plan_make(const struct member *members, size_t nmembers,
+		 const struct extent_list *want, struct plan *out);
+void plan_free(struct plan *p);
+static inline bool plan_empty(const struct plan *p)
+{
+	return p->ncreate == 0 && p->nremove == 0;
+}
+
+#endif

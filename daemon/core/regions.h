@@ -1,0 +1,48 @@
+/* regions.h: one device's dm-stats regions as we know them: the kernel's
+ * @stats_list parsed, and kept right by each change we send through it. */
+#ifndef DMF_REGIONS_H
+#define DMF_REGIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/auxdata.h"
+#include "core/backend.h"
+
+struct regions {
+	const struct dm_backend *be;
+	struct dm_counters *count; /* the owner's, added to by each message */
+	dev_t dev;
+	const char *name;      /* the device's dm name, for messages */
+	struct aux_list list;  /* as of the last @stats_list, and our changes */
+	bool valid;            /* LIST may be used */
+	bool stale;  /* another program changed regions: list before the next
+		      * create (group.c predicts ids from the list) */
+	char *text;  /* the last list's text, while LIST is unchanged by us */
+	size_t text_len;
+	size_t skipped_said; /* malformed rows last logged */
+};
+
+/* NAME must outlive RS. */
+void regions_init(struct regions *rs, const struct dm_backend *be,
+		  struct dm_counters *count, dev_t dev, const char *name);
+void regions_free(struct regions *rs);
+/* One @stats_list into the list. Returns 0, 1 if the kernel's text is the
+ * same as last time and the list was not changed since (nothing to do),
+ * or -errno (the list is then invalid). */
+int regions_refresh(struct regions *rs);
+/* The list was changed here: the next @stats_list is parsed again,
+ * whatever its text. */
+void regions_touched(struct regions *rs);
+
+/* The dm-stats messages, each recorded in the list. Return 0 or -errno. */
+int regions_create(struct regions *rs, uint64_t start, uint64_t len,
+		   const struct region_args *a, uint64_t *id);
+/* The region leaves the list even if the kernel refused (it is listed
+ * again at the next refresh if it is still there). */
+int regions_delete(struct regions *rs, uint64_t id);
+int regions_set_aux(struct regions *rs, uint64_t id, const char *aux);
+
+#endif

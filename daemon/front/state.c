@@ -1,0 +1,281 @@
+/* state.c: the registrations, saved atomically to the state file so that a
+ * supervisor killed and started again re-adopts every monitor it can. */
+#define _GNU_SOURCE
+#include "front/state.h"
+#include "core/auxdata.h"
+#include "dmfilemap.h"
+#include "kernel/fdstore.h"
+#include "log.h"
+#include "service/monitor.h"
+#include "service/service.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STATE_DELAY 0.05 /* seconds: changes close together, one write */
+#define STATE_MAX (64 * 1024 * 1024)
+
+static cJSON *entry(const struct state *st, const struct monitor *m)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o || !cJSON_AddStringToObject(o, "path", m->path) ||
+	    !cJSON_AddNumberToObject(o, "dev", (double)m->st_dev) ||
+	    !cJSON_AddNumberToObject(o, "ino", (double)m->st_ino) ||
+	    !cJSON_AddNumberToObject(o, "group_id", (double)m->group_id) ||
+	    !cJSON_AddStringToObject(o, "mode", monitor_mode_name(m->mode))) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	if (fdstore_enabled(st->fds)) {
+		char name[64];
+		fdstore_name(m->id, name, sizeof(name));
+		if (!cJSON_AddStringToObject(o, "fdname", name)) {
+			cJSON_Delete(o);
+			return NULL;
+		}
+	}
+	return o;
+}
+
+static int write_all(int fd, const char *s, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, s, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		s += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Write every live monitor to PATH.tmp, then rename it over PATH. */
+int state_save(struct state *st)
+{
+	cJSON *root = cJSON_CreateObject(), *a = cJSON_CreateArray();
+	struct monitor *m;
+	char *text = NULL, tmp[4200];
+	int fd = -1, r = -ENOMEM;
+
+	if (!st->path)
+		return 0;
+	if (!root || !a) {
+		cJSON_Delete(a);
+		goto out;
+	}
+	cJSON_AddNumberToObject(root, "version", 1);
+	cJSON_AddItemToObject(root, "monitors", a);
+	TAILQ_FOREACH(m, &st->svc->monitors, entry)
+	{
+		cJSON *e = entry(st, m);
+		if (!e)
+			goto out;
+		cJSON_AddItemToArray(a, e);
+	}
+	if (!(text = cJSON_PrintUnformatted(root)))
+		goto out;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", st->path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd < 0 || (r = write_all(fd, text, strlen(text))) < 0 ||
+	    (r = write_all(fd, "\n", 1)) < 0 || fsync(fd) < 0) {
+		r = fd < 0 || r == 0 ? -errno : r;
+		log_warnx("cannot write %s: %s", tmp, strerror(-r));
+		goto out;
+	}
+	r = close(fd) < 0 ? -errno : 0;
+	fd = -1;
+	if (r < 0) {
+		log_warnx("cannot write %s: %s", tmp, strerror(-r));
+		goto out;
+	}
+	if (rename(tmp, st->path) < 0) {
+		r = -errno;
+		log_warn("cannot rename %s to %s", tmp, st->path);
+		goto out;
+	}
+	r = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(text);
+	cJSON_Delete(root);
+	return r;
+}
+
+static void save_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct state *st = (struct state *)((char *)w -
+					    offsetof(struct state, timer));
+	double t0;
+
+	(void)revents;
+	ev_now_update(loop);
+	t0 = ev_now(loop);
+	(void)state_save(st); /* said in the log; the next change retries */
+	ev_now_update(loop);
+	st->save_cost = ev_now(loop) - t0;
+}
+
+void state_changed(struct state *st)
+{
+	double delay = st->save_cost * 10;
+
+	if (!st->path || st->frozen || ev_is_active(&st->timer))
+		return;
+	ev_timer_set(&st->timer, delay > STATE_DELAY ? delay : STATE_DELAY, 0.);
+	ev_timer_start(st->svc->loop, &st->timer);
+}
+
+void state_freeze(struct state *st)
+{
+	if (!st->path)
+		return;
+	if (ev_is_active(&st->timer)) {
+		ev_timer_stop(st->svc->loop, &st->timer);
+		(void)state_save(st); /* said in the log */
+	}
+	st->frozen = true;
+}
+
+/* PATH's text (malloc'd), or NULL with -errno in *ERR. */
+static char *read_file(const char *path, int *err)
+{
+	struct stat st;
+	char *buf = NULL;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	*err = -errno;
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0) {
+		*err = -errno;
+		goto bad;
+	}
+	*err = -EINVAL; /* not a state file */
+	if (!S_ISREG(st.st_mode) || st.st_size > STATE_MAX)
+		goto bad;
+	*err = -ENOMEM;
+	if (!(buf = malloc((size_t)st.st_size + 1)))
+		goto bad;
+	n = read(fd, buf, (size_t)st.st_size);
+	*err = n < 0 ? -errno : -EIO; /* EIO: shorter than it said */
+	if (n != st.st_size)
+		goto bad;
+	buf[n] = '\0';
+	close(fd);
+	return buf;
+bad:
+	free(buf);
+	close(fd);
+	return NULL;
+}
+
+/* Re-adopt one saved registration: only the same file (device and inode)
+ * at the saved path, and only a group that still exists. */
+static void restore_one(struct state *st, const cJSON *e)
+{
+	const char *path = cJSON_GetStringValue(cJSON_GetObjectItem(e, "path"));
+	const char *mode = cJSON_GetStringValue(cJSON_GetObjectItem(e, "mode"));
+	const cJSON *dev = cJSON_GetObjectItem(e, "dev");
+	const cJSON *ino = cJSON_GetObjectItem(e, "ino");
+	const cJSON *g = cJSON_GetObjectItem(e, "group_id");
+	struct monitor_req req = { 0 };
+	struct monitor_err err;
+	struct stat sb;
+	bool existing;
+
+	if (!path || path[0] != '/' || !mode || !cJSON_IsNumber(dev) ||
+	    !cJSON_IsNumber(ino) || !cJSON_IsNumber(g) || g->valuedouble < 0 ||
+	    g->valuedouble > AUX_ID_MAX) {
+		log_warnx("state: ignoring a malformed entry");
+		return;
+	}
+	const char *fdname =
+		cJSON_GetStringValue(cJSON_GetObjectItem(e, "fdname"));
+	/* the fd store's fd is the file itself, wherever it is now */
+	req.fd = fdname ? fdstore_take(st->fds, fdname) : -1;
+	req.trusted = req.fd >= 0;
+	if (req.fd < 0)
+		req.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (req.fd < 0 || fstat(req.fd, &sb) < 0 ||
+	    (double)sb.st_dev != dev->valuedouble ||
+	    (double)sb.st_ino != ino->valuedouble) {
+		log_warnx("state: dropping %s (group %.0f): %s", path,
+			  g->valuedouble,
+			  req.fd < 0 ? strerror(errno)
+				     : "no longer the same file");
+		if (req.fd >= 0)
+			close(req.fd);
+		return;
+	}
+	req.path = path;
+	req.mode = strcmp(mode, "path") ? MODE_INODE : MODE_PATH;
+	req.group_id = (uint64_t)g->valuedouble;
+	if (!monitor_add(st->svc, &req, &existing, &err)) {
+		log_warnx("state: dropping %s: %s", path, err.message);
+		close(req.fd);
+	} else if (existing) {
+		close(req.fd);
+	}
+}
+
+int state_init(struct state *st, struct service *svc, struct fdstore *fds,
+	       const char *path)
+{
+	cJSON *root, *e;
+	char *text;
+	int n = 0, r;
+
+	memset(st, 0, sizeof(*st));
+	st->svc = svc;
+	st->fds = fds;
+	if (!(st->path = strdup(path)))
+		return -ENOMEM;
+	ev_timer_init(&st->timer, save_cb, STATE_DELAY, 0.);
+	service_ids_above(svc, fdstore_max_id(fds));
+	if (!(text = read_file(path, &r))) {
+		if (r != -ENOENT)
+			log_warnx("state: cannot read %s: %s", path,
+				  strerror(-r));
+		fdstore_release_unused(fds);
+		return 0;
+	}
+	root = cJSON_Parse(text);
+	free(text);
+	if (!cJSON_IsArray(cJSON_GetObjectItem(root, "monitors"))) {
+		log_warnx("state: %s is not a state file; ignoring it", path);
+		cJSON_Delete(root);
+		return 0;
+	}
+	cJSON_ArrayForEach(e, cJSON_GetObjectItem(root, "monitors"))
+	{
+		restore_one(st, e);
+		n++;
+	}
+	cJSON_Delete(root);
+	fdstore_release_unused(fds);
+	log_info("state: %zu of %d monitors re-adopted from %s",
+		 svc->nmonitors, n, path);
+	state_changed(st); /* the dropped ones leave the file too */
+	return 0;
+}
+
+void state_shutdown(struct state *st)
+{
+	if (st->path && ev_is_active(&st->timer))
+		ev_timer_stop(st->svc->loop, &st->timer);
+	free(st->path);
+	st->path = NULL;
+}

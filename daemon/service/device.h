@@ -1,0 +1,69 @@
+/* device.h: the devices under monitoring: each one's region list, its
+ * monitors, and the timers that schedule its passes (run by a hook). */
+#ifndef DMF_DEVICE_H
+#define DMF_DEVICE_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include "core/backend.h"
+#include "core/regions.h"
+
+struct monitor;
+struct devices;
+
+struct device {
+	dev_t devno;
+	char name[128];  /* dm name */
+	char devstr[24]; /* "MAJ:MIN" */
+	struct regions rs; /* the kernel's region list, as we know it */
+	uint64_t passes;
+	ev_timer check; /* one @stats_list per interval for every monitor */
+	ev_timer soon;  /* a pass requested by a file change */
+	bool pass_pending;
+	TAILQ_HEAD(, monitor) monitors;
+	size_t nmonitors;
+	struct devices *set;
+	LIST_ENTRY(device) entry;
+};
+
+/* A pass over D: list its regions, check its monitors. */
+typedef void (*device_pass_fn)(void *arg, struct device *d);
+
+struct devices {
+	struct ev_loop *loop;
+	const struct dm_backend *be;
+	struct dm_counters *count;
+	double interval; /* of the periodic check, seconds */
+	device_pass_fn pass;
+	void *arg;
+	LIST_HEAD(, device) list;
+	size_t n;
+};
+
+/* Delay between a file change and the pass that applies it, seconds. */
+#define DEVICE_SETTLE 0.05
+
+void devices_init(struct devices *set, struct ev_loop *loop,
+		  const struct dm_backend *be, struct dm_counters *count,
+		  double interval, device_pass_fn pass, void *arg);
+/* The device for DEVNO, made (and its check timer started) if new: NULL
+ * with WHY set on failure (not a dm device, gone, out of memory). */
+struct device *device_get(struct devices *set, dev_t devno, char *why,
+			  size_t whylen);
+/* Free every device no monitor uses any more (from the loop, never from
+ * inside a device's own pass). */
+void devices_reap(struct devices *set);
+/* Stop every device's timers (shutdown). */
+void devices_stop(struct devices *set);
+/* Run a pass after DEVICE_SETTLE (once, however often asked). */
+void device_schedule(struct device *d);
+/* D's pass is running now: the periodic check starts again from here, so
+ * that it still lists once per interval. */
+void device_pass_started(struct device *d);
+
+#endif

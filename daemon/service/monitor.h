@@ -1,0 +1,108 @@
+/* monitor.h: one file kept matched by one dm-stats group: registering it,
+ * reconciling the group with its extents, ending it (following: follow.c). */
+#ifndef DMF_MONITOR_H
+#define DMF_MONITOR_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "core/plan.h"
+
+struct device;
+struct service;
+
+enum monitor_mode { MODE_INODE, MODE_PATH };
+enum monitor_state { MS_ACTIVE, MS_UNLINKED, MS_MISSING, MS_ENDED };
+
+struct monitor {
+	uint64_t id;
+	char *path;
+	const char *base; /* last component of path */
+	int fd;
+	dev_t st_dev;
+	ino_t st_ino;
+	blkcnt_t st_blocks; /* as of the last extent read */
+	off_t st_size;
+	struct service *svc;
+	struct device *device;
+	uint64_t group_id;
+	char *alias;
+	enum monitor_mode mode;
+	enum monitor_state state;
+	size_t regions;
+	uint64_t updates;
+	char *last_error;
+	time_t since;
+	bool dirty;             /* the file may have changed: re-read extents */
+	bool replaced;          /* follow-path: a new file, maybe not written yet */
+	struct extent_list want; /* the file's extents as last read */
+	int wd_file, wd_dir;    /* inotify watches, -1 if none */
+	int mnt_id;             /* the mount holding fd (mounts.c), or -1 */
+	ev_timer timer;         /* follow-path grace, unlinked holder check */
+	TAILQ_ENTRY(monitor) dev_entry;
+	TAILQ_ENTRY(monitor) entry;
+};
+
+/* A registration, as Add or Create give it. */
+struct monitor_req {
+	int fd; /* the monitor takes it over on success */
+	const char *path;
+	enum monitor_mode mode;
+	bool create;       /* Create: make the group from the extents */
+	uint64_t group_id; /* Add */
+	const char *alias; /* Create */
+	bool precise;      /* Create */
+	const char *histogram; /* Create: "10,20" in kernel units, or NULL */
+	bool trusted; /* fd from the fd store: PATH may be stale */
+};
+
+/* A failed call: a Varlink error name and a one-line message naming the
+ * cause and the object. */
+struct monitor_err {
+	const char *name;
+	char message[512];
+};
+
+/* Register. On success returns the monitor (existing=true if the group
+ * was already monitored: REQ's fd is then left to the caller). */
+struct monitor *monitor_add(struct service *s, const struct monitor_req *req,
+			    bool *existing, struct monitor_err *err);
+/* Whether M's file may have changed since its extents were last read (its
+ * size or block count differ): one fstat. */
+bool monitor_stale(const struct monitor *m);
+/* Reconcile M with its device's current list (from the device's pass). */
+void monitor_sync(struct monitor *m);
+/* End M: emit "ended", drop its watches and fd; freed by monitor_reap. */
+void monitor_end(struct monitor *m, const char *reason, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Remove M by request; with delete_group its regions are deleted too.
+ * Returns 0, or -errno with ERR set (M is then still monitored). */
+int monitor_remove(struct monitor *m, bool delete_group,
+		   struct monitor_err *err);
+/* Free the monitors that ended (from the loop, never in a callback). */
+void monitor_reap(struct service *s);
+struct monitor *monitor_find_id(const struct service *s, uint64_t id);
+struct monitor *monitor_find_path(const struct service *s, const char *path);
+
+/* Events of M's watches (follow.c): of its file, and of its directory
+ * (follow-path). */
+void monitor_file_event(struct monitor *m, uint32_t mask);
+void monitor_dir_event(struct monitor *m, uint32_t mask);
+
+/* Seconds a follow-path path may be gone, or its new file empty. */
+#define PATH_GRACE 1.0
+
+/* Internal to monitor.c and follow.c. */
+int monitor_watch_file(struct monitor *m);
+void monitor_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+/* Tell the owner that M's registration changed (to be saved). */
+void monitor_registration_changed(const struct monitor *m);
+
+const char *monitor_mode_name(enum monitor_mode mode);
+const char *monitor_state_name(enum monitor_state state);
+
+#endif

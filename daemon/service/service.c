@@ -1,0 +1,187 @@
+/* service.c: the monitor service of one process: its monitors and devices,
+ * loop, kernel backend, start/run/stop, and the hooks that tell its owner. */
+#define _GNU_SOURCE
+#include "service/service.h"
+#include "log.h"
+#include "service/monitor.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Each monitor's file is looked at (one fstat) once in this many passes,
+ * for changes no event reports, e.g. blocks allocated through mmap; with
+ * many monitors, less often: about SWEEP_PER_PASS files per pass. */
+#define SWEEP_PASSES 10
+#define SWEEP_PER_PASS 25
+
+/* A pass over D: one @stats_list, then every monitor checked against it
+ * (if the list is unchanged, only those with a file change or an error to
+ * retry). In turn, a few files per pass are looked at for changes no
+ * event reports. monitor_sync may end (and unlink) M, never another. */
+static void pass(void *arg, struct device *d)
+{
+	struct monitor *m, *next;
+	uint64_t period;
+	int r;
+
+	(void)arg;
+	device_pass_started(d);
+	if ((r = regions_refresh(&d->rs)) < 0) {
+		bool gone = r == -ENXIO || r == -ENODEV;
+		log_warnx("device %s (%s): @stats_list failed: %s", d->name,
+			  d->devstr, strerror(-r));
+		if (!gone)
+			return;
+		for (m = TAILQ_FIRST(&d->monitors); m; m = next) {
+			next = TAILQ_NEXT(m, dev_entry);
+			monitor_end(m, "device-gone", "device %s removed",
+				    d->name);
+		}
+		return;
+	}
+	d->passes++;
+	period = d->nmonitors / SWEEP_PER_PASS + 1;
+	if (period < SWEEP_PASSES)
+		period = SWEEP_PASSES;
+	for (m = TAILQ_FIRST(&d->monitors); m; m = next) {
+		next = TAILQ_NEXT(m, dev_entry);
+		if (!m->dirty && (d->passes + m->id) % period == 0 &&
+		    monitor_stale(m))
+			m->dirty = true; /* changed with no event (mmap) */
+		if (r == 1 && !m->dirty && !m->last_error)
+			continue;
+		monitor_sync(m);
+	}
+}
+
+/* An inotify event for monitor OWNER; a directory's is about one entry,
+ * which matters only if it is the monitored name. */
+static void file_event(void *arg, void *owner, bool dir,
+		       const struct inotify_event *ev)
+{
+	struct monitor *m = owner;
+
+	(void)arg;
+	if (m->state == MS_ENDED) /* ended by an earlier use of this event */
+		return;
+	if (!dir)
+		monitor_file_event(m, ev->mask);
+	else if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED))
+		monitor_dir_event(m, ev->mask);
+	else if (ev->len && !strcmp(ev->name, m->base))
+		monitor_dir_event(m, ev->mask);
+}
+
+/* Events were lost: every monitor reads its file again. */
+static void overflow(void *arg)
+{
+	struct service *s = arg;
+	struct monitor *m, *next;
+
+	for (m = TAILQ_FIRST(&s->monitors); m; m = next) {
+		next = TAILQ_NEXT(m, entry);
+		monitor_file_event(m, IN_MODIFY);
+	}
+}
+
+/* The mount table changed: a monitor whose mount left it ends and lets go
+ * of its file (a lazy unmount leaves no other trace). */
+static void mounts_changed(void *arg, const int *ids, size_t n)
+{
+	struct service *s = arg;
+	struct monitor *m, *next;
+
+	for (m = TAILQ_FIRST(&s->monitors); m; m = next) {
+		next = TAILQ_NEXT(m, entry);
+		if (m->mnt_id >= 0 && !mounts_listed(ids, n, m->mnt_id))
+			monitor_end(m, "unmounted",
+				    "the filesystem of %s was unmounted",
+				    m->path);
+	}
+}
+
+/* After each loop turn: free what ended. */
+static void monitors_reap_cb(struct ev_loop *loop, ev_check *w, int revents)
+{
+	struct service *s = (struct service *)((char *)w -
+					       offsetof(struct service, reaper));
+	(void)revents;
+	monitor_reap(s);
+	devices_reap(&s->devices);
+	if (s->stop_when_empty && s->nmonitors == 0)
+		ev_break(loop, EVBREAK_ALL);
+}
+
+static void stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)revents;
+	log_info("signal %d: %s", w->signum, "stopping");
+	ev_break(loop, EVBREAK_ALL);
+}
+
+void service_init(struct service *s, struct ev_loop *loop,
+		  const struct dm_backend *be, double interval)
+{
+	memset(s, 0, sizeof(*s));
+	s->loop = loop;
+	s->be = *be;
+	s->next_id = 1;
+	s->inotify.fd = -1;
+	s->mounts.fd = -1;
+	TAILQ_INIT(&s->monitors);
+	TAILQ_INIT(&s->dead);
+	devices_init(&s->devices, loop, &s->be, &s->counters, interval, pass,
+		     s);
+	ev_check_init(&s->reaper, monitors_reap_cb);
+	ev_signal_init(&s->sigterm, stop_cb, SIGTERM);
+	ev_signal_init(&s->sigint, stop_cb, SIGINT);
+}
+
+int service_start(struct service *s, char *why, size_t whylen)
+{
+	int r;
+
+	if ((r = inotify_set_start(&s->inotify, s->loop, file_event, overflow,
+				   s)) < 0) {
+		inotify_set_strerror(r, why, whylen);
+		return r;
+	}
+	if ((r = mounts_start(&s->mounts, s->loop, mounts_changed, s)) < 0) {
+		snprintf(why, whylen, "cannot watch the mount table: %s",
+			 strerror(-r));
+		inotify_set_stop(&s->inotify, s->loop);
+		return r;
+	}
+	ev_check_start(s->loop, &s->reaper);
+	ev_signal_start(s->loop, &s->sigterm);
+	ev_signal_start(s->loop, &s->sigint);
+	return 0;
+}
+
+void service_run(struct service *s)
+{
+	ev_run(s->loop, 0);
+}
+
+void service_stop(struct service *s, const char *message)
+{
+	struct monitor *m;
+
+	while ((m = TAILQ_FIRST(&s->monitors)))
+		monitor_end(m, "shutdown", "%s", message);
+	monitor_reap(s);
+	devices_stop(&s->devices);
+	devices_reap(&s->devices);
+	inotify_set_stop(&s->inotify, s->loop);
+	mounts_stop(&s->mounts, s->loop);
+	ev_check_stop(s->loop, &s->reaper);
+	ev_signal_stop(s->loop, &s->sigterm);
+	ev_signal_stop(s->loop, &s->sigint);
+}
+
+void service_ids_above(struct service *s, uint64_t floor)
+{
+	if (s->next_id <= floor)
+		s->next_id = floor + 1;
+}
