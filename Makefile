@@ -51,7 +51,7 @@ SHIM_SRC   = $(sort client/dmfilemapd.c daemon/front/solo.c $(CLIENT_SRC) $(MONI
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 PROGS = $(B)/dmfilemap-supervisord $(B)/dmfilemapctl $(B)/dmfilemapd
 UNIT_TESTS = $(B)/test_auxdata $(B)/test_filemap $(B)/test_varlink $(B)/test_peer \
-	     $(B)/test_group
+	     $(B)/test_group $(B)/test_monitor
 
 all: $(PROGS)
 
@@ -95,6 +95,9 @@ $(B)/test_filemap: $(call obj,tests/unit/test_filemap.c daemon/core/plan.c)
 FAKE_SRC = tests/unit/fake_dm.c $(CORE_SRC)
 $(B)/test_group: $(call obj,tests/unit/test_group.c $(FAKE_SRC))
 	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka -ldevmapper
+$(B)/test_monitor: $(call obj,tests/unit/test_monitor.c $(FAKE_SRC) $(SERVICE_SRC) \
+		daemon/kernel/inotify.c daemon/kernel/mounts.c daemon/kernel/holders.c)
+	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka -ldevmapper -lev
 $(B)/test_varlink: $(call obj,tests/unit/test_varlink.c protocol/varlink.c)
 	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka -lcjson -lm
 $(B)/test_peer: $(call obj,tests/unit/test_peer.c protocol/peer.c)

@@ -468,6 +468,7 @@ static int make_plan(struct monitor *m,
 		snprintf(why, sizeof(why), "cannot read extents: %s",
 			 strerror(-r));
 		set_error(m, why);
+		m->dirty = true; /* read again at the next pass */
 		return r;
 	}
 	if (m->want.n == 0 && m->replaced) {

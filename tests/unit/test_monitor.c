@@ -1,0 +1,1569 @@
+/* test_monitor.c: unit tests for the monitor service's reconcile
+ * (daemon/service/monitor.c, follow.c, service.c, device.c) driven through
+ * the fake dm-stats kernel of fake_dm.c, with faults injected at the kernel
+ * calls. Real files in a temporary directory, a real inotify instance; the
+ * device passes are run by hand, never by the loop. No root, no dm. */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/group.h"
+#include "dmfilemap.h"
+#include "fake_dm.h"
+#include "service/monitor.h"
+#include "service/service.h"
+
+#define DEVNAME "vol"
+#define MAXEV 64
+#define MAXFILES 4
+
+/* One event the service told its owner. */
+struct ev_rec {
+	uint64_t monitor;
+	char event[16];
+	uint64_t old_group;
+	char reason[32];
+	char message[512];
+};
+
+struct file {
+	char path[PATH_MAX];
+	int fd;     /* -1 once closed */
+	bool owned; /* taken over by a monitor: it closes it */
+};
+
+struct fx {
+	char dir[64];
+	struct file files[MAXFILES];
+	size_t nfiles;
+	dev_t dev; /* of the temporary directory: a fake dm device */
+	struct dm_backend be;
+	struct ev_rec ev[MAXEV];
+	size_t nev, lost;
+	unsigned changed, keep_fd, drop_fd;
+	struct monitor_err err;
+	char *snap; /* a @stats_list text to compare with, freed by teardown */
+};
+
+/* Large; one at a time. */
+static struct service svc;
+static struct ev_loop *loop;
+
+/* ------------------------------------------------------------------ */
+/* hooks                                                              */
+
+static void copy_str(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src ? src : "");
+}
+
+static void on_event(void *arg, const struct monitor *m, const char *event,
+		     uint64_t old_group, const char *reason,
+		     const char *message)
+{
+	struct fx *f = arg;
+	struct ev_rec *e;
+
+	if (f->nev == MAXEV) {
+		f->lost++;
+		return;
+	}
+	e = &f->ev[f->nev++];
+	e->monitor = m->id;
+	copy_str(e->event, sizeof(e->event), event);
+	e->old_group = old_group;
+	copy_str(e->reason, sizeof(e->reason), reason);
+	copy_str(e->message, sizeof(e->message), message);
+}
+
+static void on_changed(void *arg)
+{
+	((struct fx *)arg)->changed++;
+}
+
+static void on_keep_fd(void *arg, const struct monitor *m)
+{
+	(void)m;
+	((struct fx *)arg)->keep_fd++;
+}
+
+static void on_drop_fd(void *arg, const struct monitor *m)
+{
+	(void)m;
+	((struct fx *)arg)->drop_fd++;
+}
+
+/* ------------------------------------------------------------------ */
+/* files                                                              */
+
+static void write_bytes(int fd, size_t n)
+{
+	char buf[4096];
+
+	memset(buf, 'x', sizeof(buf));
+	while (n) {
+		size_t k = n < sizeof(buf) ? n : sizeof(buf);
+		ssize_t w = write(fd, buf, k);
+		assert_true(w > 0);
+		n -= (size_t)w;
+	}
+}
+
+/* A new file NAME of BYTES bytes in the test's directory, open O_RDONLY;
+ * its device is the fake's dm device. Returns its index. */
+static int new_file(struct fx *f, const char *name, size_t bytes)
+{
+	struct file *fl;
+	struct stat st;
+	int w;
+
+	assert_true(f->nfiles < MAXFILES);
+	fl = &f->files[f->nfiles];
+	char path[sizeof(fl->path)]; /* f->dir is in *f too: no overlap */
+	snprintf(path, sizeof(path), "%s/%s", f->dir, name);
+	memcpy(fl->path, path, sizeof(path));
+	w = open(fl->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	assert_true(w >= 0);
+	write_bytes(w, bytes);
+	assert_int_equal(close(w), 0);
+	fl->fd = open(fl->path, O_RDONLY | O_CLOEXEC);
+	assert_true(fl->fd >= 0);
+	fl->owned = false;
+	assert_int_equal(fstat(fl->fd, &st), 0);
+	if (!f->dev) {
+		f->dev = st.st_dev;
+		assert_int_equal(fake_add_device(f->dev, DEVNAME), 0);
+	}
+	assert_true(st.st_dev == f->dev);
+	return (int)f->nfiles++;
+}
+
+/* The file really grows (its size changes: fstat sees it). */
+static void grow_file(struct fx *f, int i, size_t bytes)
+{
+	int w = open(f->files[i].path, O_WRONLY | O_APPEND | O_CLOEXEC);
+
+	assert_true(w >= 0);
+	write_bytes(w, bytes);
+	assert_int_equal(close(w), 0);
+}
+
+#define EXT(...) ((const struct extent[]){ __VA_ARGS__ })
+#define NEXT(...) (sizeof(EXT(__VA_ARGS__)) / sizeof(struct extent))
+#define set_extents(fd, ...) fake_set_extents((fd), EXT(__VA_ARGS__), \
+					      NEXT(__VA_ARGS__))
+
+/* ------------------------------------------------------------------ */
+/* fixture                                                            */
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char why[256] = "";
+
+	if (!f)
+		return -1;
+	fake_reset();
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_monitor.XXXXXX");
+	if (!mkdtemp(f->dir)) {
+		free(f);
+		return -1;
+	}
+	f->be = fake_backend();
+	service_init(&svc, loop, &f->be, 1.0);
+	svc.hooks = (struct service_hooks){
+		.event = on_event,
+		.changed = on_changed,
+		.keep_fd = on_keep_fd,
+		.drop_fd = on_drop_fd,
+		.arg = f,
+	};
+	if (service_start(&svc, why, sizeof(why)) < 0) {
+		fprintf(stderr, "service_start: %s\n", why);
+		rmdir(f->dir);
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	service_stop(&svc, "test");
+	for (size_t i = 0; i < f->nfiles; i++) {
+		if (!f->files[i].owned && f->files[i].fd >= 0)
+			close(f->files[i].fd);
+		unlink(f->files[i].path);
+	}
+	rmdir(f->dir);
+	free(f->snap);
+	fake_reset();
+	free(f);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* helpers                                                            */
+
+/* The test's line that called the helper now checking. */
+static int at_line;
+
+static void dump_fake(dev_t dev)
+{
+	char *t = fake_list_text(dev);
+
+	print_error("the fake's @stats_list:\n%s", t && *t ? t : "(empty)\n");
+	free(t);
+}
+
+static void dump_events(const struct fx *f)
+{
+	print_error("events (%zu):\n", f->nev);
+	for (size_t i = 0; i < f->nev; i++)
+		print_error("  monitor %llu %s old %llu reason \"%s\": %s\n",
+			    (unsigned long long)f->ev[i].monitor,
+			    f->ev[i].event,
+			    (unsigned long long)f->ev[i].old_group,
+			    f->ev[i].reason, f->ev[i].message);
+}
+
+/* The events seen so far are exactly the names given (NULL-terminated). */
+static void assert_events_fn(const struct fx *f, ...)
+{
+	const char *want[MAXEV + 1];
+	size_t n = 0;
+	bool ok;
+	va_list ap;
+
+	va_start(ap, f);
+	while (n < MAXEV && (want[n] = va_arg(ap, const char *)))
+		n++;
+	va_end(ap);
+	ok = f->lost == 0 && f->nev == n;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = !strcmp(f->ev[i].event, want[i]);
+	if (!ok) {
+		print_error("line %d: want events:", at_line);
+		for (size_t i = 0; i < n; i++)
+			print_error(" %s", want[i]);
+		print_error("\n");
+		dump_events(f);
+	}
+	assert_true(ok);
+}
+#define assert_events(...) \
+	(at_line = __LINE__, assert_events_fn(__VA_ARGS__, (const char *)NULL))
+
+/* The I-th event's fields. */
+static const struct ev_rec *event_at(const struct fx *f, size_t i)
+{
+	assert_true(i < f->nev);
+	return &f->ev[i];
+}
+
+/* Region ID of DEV is START+LEN with aux_data AUX. */
+static void assert_region_fn(dev_t dev, uint64_t id, uint64_t start,
+			     uint64_t len, const char *aux)
+{
+	const struct fake_region *r = fake_region(dev, id);
+
+	if (!r || r->start != start || r->len != len ||
+	    strcmp(r->aux_data, aux)) {
+		print_error("line %d: want region %llu: %llu+%llu aux \"%s\"\n",
+			    at_line, (unsigned long long)id,
+			    (unsigned long long)start, (unsigned long long)len,
+			    aux);
+		dump_fake(dev);
+	}
+	assert_non_null(r);
+	assert_int_equal(r->start, start);
+	assert_int_equal(r->len, len);
+	assert_string_equal(r->aux_data, aux);
+}
+#define assert_region(...) (at_line = __LINE__, assert_region_fn(__VA_ARGS__))
+
+/* The fake's regions on DEV are exactly IDS (increasing). */
+static void assert_fake_ids_fn(dev_t dev, const uint64_t *ids, size_t n)
+{
+	bool ok = fake_count(dev) == n;
+
+	for (size_t i = 0; ok && i < n; i++)
+		ok = fake_region_at(dev, i)->id == ids[i];
+	if (!ok) {
+		print_error("line %d: want %zu regions:", at_line, n);
+		for (size_t i = 0; i < n; i++)
+			print_error(" %llu", (unsigned long long)ids[i]);
+		print_error("\n");
+		dump_fake(dev);
+	}
+	assert_true(ok);
+}
+#define IDS(...) ((const uint64_t[]){ __VA_ARGS__ })
+#define assert_fake_has(dev, ...)                                        \
+	(at_line = __LINE__,                                             \
+	 assert_fake_ids_fn((dev), IDS(__VA_ARGS__),                     \
+			    sizeof(IDS(__VA_ARGS__)) / sizeof(uint64_t)))
+#define assert_fake_empty(dev) \
+	(at_line = __LINE__, assert_fake_ids_fn((dev), NULL, 0))
+
+static void assert_calls_fn(enum fake_op op, unsigned long want)
+{
+	static const char *names[] = { "identify", "list",    "create",
+				       "remove",   "set_aux", "extents" };
+	unsigned long got = fake_calls(op);
+
+	if (got != want)
+		print_error("line %d: %s calls: got %lu, want %lu\n", at_line,
+			    names[op], got, want);
+	assert_int_equal(got, want);
+}
+#define assert_calls(...) (at_line = __LINE__, assert_calls_fn(__VA_ARGS__))
+
+/* Create (or, with GROUP_ID >= 0, Add) file I's monitor; must succeed
+ * with a new monitor. */
+static struct monitor *add_fn(struct fx *f, int i, const char *alias,
+			      int64_t group_id)
+{
+	struct monitor_req req = {
+		.fd = f->files[i].fd,
+		.path = f->files[i].path,
+		.mode = MODE_INODE,
+		.create = group_id < 0,
+		.group_id = group_id < 0 ? 0 : (uint64_t)group_id,
+		.alias = alias,
+	};
+	bool existing = true;
+	struct monitor *m = monitor_add(&svc, &req, &existing, &f->err);
+
+	if (!m) {
+		print_error("line %d: monitor_add %s: %s: %s\n", at_line,
+			    req.path, f->err.name, f->err.message);
+		dump_fake(f->dev);
+	}
+	assert_non_null(m);
+	assert_false(existing);
+	f->files[i].owned = true;
+	return m;
+}
+#define create_monitor(f, i, alias) \
+	(at_line = __LINE__, add_fn((f), (i), (alias), -1))
+#define add_monitor(f, i, gid) \
+	(at_line = __LINE__, add_fn((f), (i), NULL, (int64_t)(gid)))
+
+/* A device pass, as its timer runs it. */
+static void run_pass(struct device *d)
+{
+	d->set->pass(d->set->arg, d);
+}
+
+/* A pass after the monitor's own changes, so that the next one sees the
+ * list unchanged; then the fake's counters start again. */
+static void settle(struct monitor *m)
+{
+	run_pass(m->device);
+	fake_clear_calls();
+}
+
+/* The file changed, as inotify would tell. */
+static void file_modified(struct monitor *m)
+{
+	monitor_file_event(m, IN_MODIFY);
+	assert_true(m->dirty);
+}
+
+/* The fake's list text now, kept in F to compare with later. */
+static void snapshot(struct fx *f)
+{
+	free(f->snap);
+	assert_non_null(f->snap = fake_list_text(f->dev));
+}
+
+static void assert_unchanged_fn(const struct fx *f)
+{
+	char *now = fake_list_text(f->dev);
+
+	assert_non_null(now);
+	if (strcmp(now, f->snap))
+		print_error("line %d: regions changed; were:\n%snow:\n%s",
+			    at_line, f->snap, now);
+	assert_string_equal(now, f->snap);
+	free(now);
+}
+#define assert_unchanged(f) (at_line = __LINE__, assert_unchanged_fn(f))
+
+/* The fd is still open (the caller's). */
+static void assert_fd_open(int fd)
+{
+	assert_true(fcntl(fd, F_GETFD) >= 0);
+}
+
+#define E1 { 1000, 8 }
+#define E2 { 2000, 8 }
+#define E3 { 3000, 8 }
+#define E4 { 4000, 8 }
+
+/* ------------------------------------------------------------------ */
+/* 1. Create                                                          */
+
+static void test_create_predicts_ids_without_set_aux(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor *m;
+
+	set_extents(f->files[i].fd, E1, E2, E3);
+	m = create_monitor(f, i, "a");
+	assert_int_equal(m->id, 1);
+	assert_int_equal(m->group_id, 0);
+	assert_int_equal(m->regions, 3);
+	assert_string_equal(m->alias, "a");
+	assert_null(m->last_error);
+	assert_int_equal(m->updates, 0);
+	assert_int_equal(m->fd, f->files[i].fd);
+	assert_int_equal(svc.nmonitors, 1);
+	assert_int_equal(m->device->nmonitors, 1);
+	assert_fake_has(f->dev, 0, 1, 2);
+	assert_region(f->dev, 0, 1000, 8, "DMS_GROUP=a:0-2#-");
+	assert_region(f->dev, 1, 2000, 8, "");
+	assert_region(f->dev, 2, 3000, 8, "");
+	assert_string_equal(fake_region(f->dev, 0)->program_id, "dmstats");
+	assert_calls(FAKE_IDENTIFY, 1);
+	assert_calls(FAKE_LIST, 1);
+	assert_calls(FAKE_CREATE, 3);
+	assert_calls(FAKE_SET_AUX, 0);
+	assert_calls(FAKE_REMOVE, 0);
+	assert_calls(FAKE_EXTENTS, 1);
+	assert_int_equal(svc.counters.stats_create, 3);
+	assert_int_equal(svc.counters.stats_set_aux, 0);
+	assert_int_equal(svc.counters.stats_list, 1);
+	assert_int_equal(svc.counters.info, 1);
+	assert_events(f, "added");
+	assert_int_equal(event_at(f, 0)->monitor, 1);
+	assert_int_equal(f->changed, 1);
+	assert_int_equal(f->keep_fd, 1);
+	assert_int_equal(f->drop_fd, 0);
+
+	/* the next passes find nothing to do */
+	settle(m);
+	run_pass(m->device);
+	assert_events(f, "added");
+	assert_calls(FAKE_LIST, 1);
+	assert_int_equal(fake_calls_total(), 1);
+	assert_int_equal(m->updates, 0);
+	assert_int_equal(m->regions, 3);
+}
+
+/* ------------------------------------------------------------------ */
+/* 2. rollback during reconcile                                       */
+
+static void test_sync_refused_create_rolls_back_then_retries(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor *m;
+
+	set_extents(f->files[i].fd, E1, E2);
+	m = create_monitor(f, i, "a");
+	settle(m);
+	snapshot(f);
+
+	set_extents(f->files[i].fd, E1, E2, E3);
+	grow_file(f, i, 4096);
+	file_modified(m);
+	fake_fail_nth(FAKE_CREATE, 1, EIO);
+	run_pass(m->device);
+	assert_unchanged(f);
+	assert_calls(FAKE_CREATE, 1);
+	assert_calls(FAKE_SET_AUX, 0);
+	assert_calls(FAKE_REMOVE, 0);
+	assert_events(f, "added", "error");
+	assert_string_equal(event_at(f, 1)->message,
+			    "cannot create region 3000+8 on " DEVNAME
+			    ": Input/output error");
+	assert_non_null(m->last_error);
+	assert_string_equal(m->last_error, event_at(f, 1)->message);
+	assert_int_equal(m->group_id, 0);
+	assert_int_equal(m->regions, 2);
+	assert_int_equal(m->updates, 0);
+	assert_int_equal(svc.nmonitors, 1);
+
+	/* the next pass (no fault now) retries and applies it */
+	fake_clear_calls();
+	run_pass(m->device);
+	assert_events(f, "added", "error", "updated");
+	assert_string_equal(event_at(f, 2)->message,
+			    "1 created, 0 deleted, 3 regions");
+	assert_null(m->last_error);
+	assert_int_equal(m->updates, 1);
+	assert_int_equal(m->regions, 3);
+	assert_int_equal(m->group_id, 0);
+	assert_calls(FAKE_CREATE, 1);
+	assert_calls(FAKE_SET_AUX, 1);
+	assert_fake_has(f->dev, 0, 1, 2);
+	assert_region(f->dev, 0, 1000, 8, "DMS_GROUP=a:0-2#-");
+	assert_region(f->dev, 1, 2000, 8, "");
+	assert_region(f->dev, 2, 3000, 8, "");
+
+	/* and then rests */
+	settle(m);
+	run_pass(m->device);
+	assert_int_equal(fake_calls_total(), 1);
+	assert_events(f, "added", "error", "updated");
+}
+
+static void test_sync_refused_descriptor_write_rolls_back(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor *m;
+
+	set_extents(f->files[i].fd, E1, E2);
+	m = create_monitor(f, i, "a");
+	settle(m);
+	snapshot(f);
+
+	set_extents(f->files[i].fd, E1, E2, E3, E4);
+	grow_file(f, i, 4096);
+	file_modified(m);
+	fake_fail_nth(FAKE_SET_AUX, 1, EIO);
+	run_pass(m->device);
+	/* the two regions made for it are deleted again */
+	assert_unchanged(f);
+	assert_calls(FAKE_CREATE, 2);
+	assert_calls(FAKE_SET_AUX, 1);
+	assert_calls(FAKE_REMOVE, 2);
+	assert_events(f, "added", "error");
+	assert_string_equal(event_at(f, 1)->message,
+			    "cannot write group descriptor to region 0 on "
+			    DEVNAME ": Input/output error");
+	assert_string_equal(m->last_error, event_at(f, 1)->message);
+	assert_int_equal(m->regions, 2);
+
+	fake_clear_calls();
+	run_pass(m->device);
+	assert_events(f, "added", "error", "updated");
+	assert_null(m->last_error);
+	assert_fake_has(f->dev, 0, 1, 2, 3);
+	assert_region(f->dev, 0, 1000, 8, "DMS_GROUP=a:0-3#-");
+	assert_region(f->dev, 2, 3000, 8, "");
+	assert_region(f->dev, 3, 4000, 8, "");
+	assert_int_equal(m->regions, 4);
+}
+
+/* A fault repeated: one "error" event, not one per pass. */
+static void test_sync_same_error_said_once(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor *m;
+
+	set_extents(f->files[i].fd, E1);
+	m = create_monitor(f, i, "a");
+	settle(m);
+	snapshot(f);
+	set_extents(f->files[i].fd, E1, E2);
+	grow_file(f, i, 4096);
+	file_modified(m);
+	fake_fail_always(FAKE_CREATE, EIO);
+	for (int k = 0; k < 3; k++)
+		run_pass(m->device);
+	assert_unchanged(f);
+	assert_calls(FAKE_CREATE, 3); /* retried each pass */
+	assert_events(f, "added", "error");
+	fake_clear_faults();
+	run_pass(m->device);
+	assert_events(f, "added", "error", "updated");
+	assert_null(m->last_error);
+	assert_region(f->dev, 1, 2000, 8, "");
+}
+
+/* ------------------------------------------------------------------ */
+/* 3. refused at registration                                         */
+
+static void check_refused_create(struct fx *f, int i, const char *part)
+{
+	char start[PATH_MAX + 32];
+
+	assert_string_equal(f->err.name, DMF_ERR("DeviceError"));
+	snprintf(start, sizeof(start), "cannot monitor %s: ",
+		 f->files[i].path);
+	if (strncmp(f->err.message, start, strlen(start)) ||
+	    !strstr(f->err.message, part))
+		print_error("message: %s\n", f->err.message);
+	assert_int_equal(strncmp(f->err.message, start, strlen(start)), 0);
+	assert_non_null(strstr(f->err.message, part));
+	assert_fake_empty(f->dev);
+	assert_int_equal(svc.nmonitors, 0);
+	assert_true(TAILQ_EMPTY(&svc.monitors));
+	assert_int_equal(inotify_set_count(&svc.inotify), 0);
+	assert_fd_open(f->files[i].fd); /* still the caller's */
+	assert_int_equal(f->nev, 0); /* no event at all */
+	assert_int_equal(f->changed, 0);
+	assert_int_equal(f->keep_fd, 0);
+}
+
+static void test_create_refused_at_registration(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor_req req = { .fd = f->files[i].fd,
+				   .path = f->files[i].path,
+				   .mode = MODE_INODE,
+				   .create = true,
+				   .alias = "a" };
+	bool existing = true;
+
+	set_extents(f->files[i].fd, E1, E2, E3);
+	fake_fail_nth(FAKE_CREATE, 2, EIO); /* the second of three */
+	assert_null(monitor_add(&svc, &req, &existing, &f->err));
+	assert_false(existing);
+	assert_calls(FAKE_CREATE, 2);
+	assert_calls(FAKE_REMOVE, 1); /* the first one, deleted again */
+	check_refused_create(f, i, "cannot create region 2000+8 on " DEVNAME
+				   ": Input/output error");
+
+	/* the same fd can be registered once the fault is gone */
+	assert_non_null(create_monitor(f, i, "a"));
+	assert_int_equal(svc.nmonitors, 1);
+	assert_fake_has(f->dev, 0, 1, 2);
+	assert_region(f->dev, 0, 1000, 8, "DMS_GROUP=a:0-2#-");
+}
+
+static void test_create_refused_first_create(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor_req req = { .fd = f->files[i].fd,
+				   .path = f->files[i].path,
+				   .mode = MODE_INODE,
+				   .create = true,
+				   .alias = "a" };
+	bool existing = true;
+
+	set_extents(f->files[i].fd, E1, E2);
+	fake_fail_nth(FAKE_CREATE, 1, ENOMEM);
+	assert_null(monitor_add(&svc, &req, &existing, &f->err));
+	assert_calls(FAKE_CREATE, 1);
+	assert_calls(FAKE_REMOVE, 0);
+	check_refused_create(f, i, "cannot create region 1000+8 on " DEVNAME
+				   ": Cannot allocate memory");
+}
+
+/* ------------------------------------------------------------------ */
+/* 4. ids predicted from a stale list                                 */
+
+struct meddle {
+	enum fake_op op;
+	unsigned long call;
+	dev_t dev;
+	uint64_t start;
+	const char *aux;
+	int64_t got; /* the id the other program's region got, or -1 */
+	unsigned runs;
+};
+
+/* Another program creates a region just before our call CALL of OP. */
+static void meddle_hook(enum fake_op op, unsigned long call, dev_t dev,
+			void *arg)
+{
+	struct meddle *md = arg;
+
+	(void)dev;
+	if (op != md->op || call != md->call)
+		return;
+	md->runs++;
+	md->got = fake_add_region(md->dev, FAKE_ID_LOWEST, md->start, 8,
+				  md->aux);
+}
+
+static void test_create_stale_prediction_rewrites_descriptor(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct meddle md;
+	struct monitor *m;
+
+	set_extents(f->files[i].fd, E1, E2);
+	md = (struct meddle){ FAKE_CREATE, 1, f->dev, 9000, "theirs", -1, 0 };
+	fake_set_hook(meddle_hook, &md);
+	m = create_monitor(f, i, "a");
+	fake_set_hook(NULL, NULL);
+	assert_int_equal(md.runs, 1);
+	assert_int_equal(md.got, 0); /* the id we predicted for ourselves */
+	/* the descriptor is in the group's real lowest member */
+	assert_int_equal(m->group_id, 1);
+	assert_int_equal(m->regions, 2);
+	assert_fake_has(f->dev, 0, 1, 2);
+	assert_region(f->dev, 0, 9000, 8, "theirs");
+	assert_region(f->dev, 1, 1000, 8, "DMS_GROUP=a:1-2#-");
+	assert_region(f->dev, 2, 2000, 8, "");
+	assert_calls(FAKE_CREATE, 2);
+	assert_calls(FAKE_SET_AUX, 1);
+	assert_int_equal(svc.counters.stats_set_aux, 1);
+	assert_true(m->device->rs.stale);
+	assert_events(f, "added");
+
+	/* the kernel's list agrees: nothing more to do */
+	fake_clear_calls();
+	run_pass(m->device);
+	assert_false(m->device->rs.stale);
+	assert_events(f, "added");
+	assert_int_equal(fake_calls_total(), 1);
+	assert_int_equal(m->group_id, 1);
+	assert_int_equal(m->regions, 2);
+}
+
+/* The other program's region lands between two of ours: the predicted
+ * leader stays the leader, its descriptor rewritten. */
+static void test_create_region_made_between_creates(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct meddle md;
+	struct monitor *m;
+
+	set_extents(f->files[i].fd, E1, E2, E3);
+	md = (struct meddle){ FAKE_CREATE, 2, f->dev, 9000, "", -1, 0 };
+	fake_set_hook(meddle_hook, &md);
+	m = create_monitor(f, i, "a");
+	fake_set_hook(NULL, NULL);
+	assert_int_equal(md.got, 1);
+	assert_int_equal(m->group_id, 0);
+	assert_int_equal(m->regions, 3);
+	assert_fake_has(f->dev, 0, 1, 2, 3);
+	assert_region(f->dev, 0, 1000, 8, "DMS_GROUP=a:0,2-3#-");
+	assert_region(f->dev, 1, 9000, 8, "");
+	assert_region(f->dev, 2, 2000, 8, "");
+	assert_region(f->dev, 3, 3000, 8, "");
+	assert_calls(FAKE_SET_AUX, 1);
+	fake_clear_calls();
+	run_pass(m->device);
+	assert_events(f, "added");
+	assert_int_equal(fake_calls_total(), 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* 5. regroup                                                         */
+
+static void test_leader_freed_regroups(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor *m;
+	unsigned changed;
+
+	set_extents(f->files[i].fd, E1, E2, E3);
+	m = create_monitor(f, i, "a");
+	settle(m);
+	changed = f->changed;
+
+	set_extents(f->files[i].fd, E2, E3);
+	grow_file(f, i, 4096);
+	file_modified(m);
+	run_pass(m->device);
+	assert_events(f, "added", "regrouped", "updated");
+	assert_int_equal(event_at(f, 1)->old_group, 0);
+	assert_string_equal(event_at(f, 1)->message,
+			    "group re-formed: 0 is now 1");
+	assert_string_equal(event_at(f, 2)->message,
+			    "0 created, 1 deleted, 2 regions");
+	assert_int_equal(m->group_id, 1);
+	assert_int_equal(m->regions, 2);
+	assert_int_equal(f->changed, changed + 1);
+	assert_fake_has(f->dev, 1, 2);
+	assert_null(fake_region(f->dev, 0));
+	assert_region(f->dev, 1, 2000, 8, "DMS_GROUP=a:1-2#-");
+	assert_region(f->dev, 2, 3000, 8, "");
+	assert_calls(FAKE_REMOVE, 1);
+	assert_calls(FAKE_SET_AUX, 1);
+	assert_calls(FAKE_CREATE, 0);
+
+	/* the new id is the group's from now on */
+	settle(m);
+	run_pass(m->device);
+	assert_events(f, "added", "regrouped", "updated");
+	assert_int_equal(fake_calls_total(), 1);
+}
+
+/* Every region replaced: the group moves to a new lowest member. */
+static void test_all_extents_moved_regroups(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor *m;
+
+	set_extents(f->files[i].fd, E1, E2);
+	m = create_monitor(f, i, "a");
+	settle(m);
+	set_extents(f->files[i].fd, E3, E4);
+	grow_file(f, i, 4096);
+	file_modified(m);
+	run_pass(m->device);
+	assert_events(f, "added", "regrouped", "updated");
+	assert_int_equal(event_at(f, 1)->old_group, 0);
+	assert_int_equal(m->group_id, 2);
+	assert_fake_has(f->dev, 2, 3);
+	assert_region(f->dev, 2, 3000, 8, "DMS_GROUP=a:2-3#-");
+	assert_region(f->dev, 3, 4000, 8, "");
+	assert_string_equal(event_at(f, 2)->message,
+			    "2 created, 2 deleted, 2 regions");
+}
+
+/* ------------------------------------------------------------------ */
+/* 6. forged and overlapping descriptors, deleted groups              */
+
+/* Region 0 is another program's; our group is 1-3 (E1, E2, E3). */
+static struct monitor *group_after_foreign_region(struct fx *f, int i)
+{
+	struct monitor *m;
+
+	assert_int_equal(fake_add_region(f->dev, 0, 9000, 8, ""), 0);
+	set_extents(f->files[i].fd, E1, E2, E3);
+	m = create_monitor(f, i, "a");
+	assert_int_equal(m->group_id, 1);
+	assert_region(f->dev, 1, 1000, 8, "DMS_GROUP=a:1-3#-");
+	settle(m);
+	return m;
+}
+
+static void test_forged_claim_is_released_not_deleted(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor *m = group_after_foreign_region(f, i);
+
+	/* another group's descriptor claims our region 2 */
+	assert_int_equal(fake_set_region_aux(f->dev, 0,
+					     "DMS_GROUP=forged:0,2#-"), 0);
+	set_extents(f->files[i].fd, E1, E3); /* region 2's extent is gone */
+	grow_file(f, i, 4096);
+	file_modified(m);
+	run_pass(m->device);
+	assert_events(f, "added", "updated");
+	assert_string_equal(event_at(f, 1)->message,
+			    "0 created, 0 deleted, 2 regions (regions claimed "
+			    "by another group too released, not deleted)");
+	assert_non_null(strstr(event_at(f, 1)->message, "released"));
+	assert_calls(FAKE_REMOVE, 0);
+	assert_fake_has(f->dev, 0, 1, 2, 3);
+	assert_region(f->dev, 0, 9000, 8, "DMS_GROUP=forged:0,2#-");
+	assert_region(f->dev, 1, 1000, 8, "DMS_GROUP=a:1,3#-");
+	assert_region(f->dev, 2, 2000, 8, "");
+	assert_int_equal(m->regions, 2);
+	assert_int_equal(m->group_id, 1);
+
+	/* later passes, the file changed again, never delete it */
+	for (int k = 0; k < 3; k++) {
+		grow_file(f, i, 4096);
+		file_modified(m);
+		run_pass(m->device);
+	}
+	assert_calls(FAKE_REMOVE, 0);
+	assert_region(f->dev, 2, 2000, 8, "");
+	assert_region(f->dev, 0, 9000, 8, "DMS_GROUP=forged:0,2#-");
+	assert_events(f, "added", "updated");
+	assert_int_equal(svc.nmonitors, 1);
+}
+
+/* The forged descriptor claims our leader, and the file lets go of it:
+ * the group re-forms; the old leader is released, its tag cleared. */
+static void test_forged_claim_on_leader_released_on_regroup(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor *m = group_after_foreign_region(f, i);
+
+	assert_int_equal(fake_set_region_aux(f->dev, 0,
+					     "DMS_GROUP=forged:0-1#-"), 0);
+	set_extents(f->files[i].fd, E2, E3);
+	grow_file(f, i, 4096);
+	file_modified(m);
+	run_pass(m->device);
+	assert_events(f, "added", "regrouped", "updated");
+	assert_int_equal(event_at(f, 1)->old_group, 1);
+	assert_non_null(strstr(event_at(f, 2)->message, "released"));
+	assert_string_equal(event_at(f, 2)->message,
+			    "0 created, 0 deleted, 2 regions (regions claimed "
+			    "by another group too released, not deleted)");
+	assert_int_equal(m->group_id, 2);
+	assert_calls(FAKE_REMOVE, 0);
+	assert_fake_has(f->dev, 0, 1, 2, 3);
+	assert_region(f->dev, 1, 1000, 8, ""); /* kept, without our tag */
+	assert_region(f->dev, 2, 2000, 8, "DMS_GROUP=a:2-3#-");
+	assert_region(f->dev, 0, 9000, 8, "DMS_GROUP=forged:0-1#-");
+	fake_clear_calls();
+	run_pass(m->device);
+	run_pass(m->device);
+	assert_calls(FAKE_REMOVE, 0);
+	assert_events(f, "added", "regrouped", "updated");
+}
+
+static void check_group_deleted(struct fx *f, struct monitor *m)
+{
+	struct device *d = m->device;
+	unsigned drop = f->drop_fd;
+
+	run_pass(d);
+	assert_events(f, "added", "ended");
+	assert_string_equal(event_at(f, 1)->reason, "group-deleted");
+	assert_string_equal(event_at(f, 1)->message, "group 0 was deleted");
+	assert_int_equal(m->state, MS_ENDED);
+	assert_int_equal(m->fd, -1);
+	assert_int_equal(svc.nmonitors, 0);
+	assert_int_equal(d->nmonitors, 0);
+	assert_int_equal(f->drop_fd, drop + 1);
+	/* the monitor deletes nothing of what is left */
+	assert_calls(FAKE_REMOVE, 0);
+	assert_calls(FAKE_SET_AUX, 0);
+	assert_calls(FAKE_CREATE, 0);
+}
+
+static void test_descriptor_deleted_ends_group_deleted(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor *m;
+
+	set_extents(f->files[i].fd, E1, E2);
+	m = create_monitor(f, i, "a");
+	settle(m);
+	assert_int_equal(fake_remove_region(f->dev, 0), 0); /* the leader */
+	check_group_deleted(f, m);
+	assert_fake_has(f->dev, 1);
+}
+
+static void test_descriptor_corrupted_ends_group_deleted(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor *m;
+
+	set_extents(f->files[i].fd, E1, E2);
+	m = create_monitor(f, i, "a");
+	settle(m);
+	assert_int_equal(fake_set_region_aux(f->dev, 0, "DMS_GROUP=a:0-"),
+			 0);
+	check_group_deleted(f, m);
+	assert_fake_has(f->dev, 0, 1);
+	assert_region(f->dev, 0, 1000, 8, "DMS_GROUP=a:0-");
+}
+
+/* A descriptor rewritten so that its region is not its lowest member. */
+static void test_descriptor_moved_ends_group_deleted(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor *m;
+
+	set_extents(f->files[i].fd, E1, E2);
+	m = create_monitor(f, i, "a");
+	settle(m);
+	assert_int_equal(fake_set_region_aux(f->dev, 0, "DMS_GROUP=a:1#-"),
+			 0);
+	check_group_deleted(f, m);
+}
+
+/* The alias changed by another tool is followed, the group kept. */
+static void test_alias_changed_elsewhere_is_followed(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor *m;
+
+	set_extents(f->files[i].fd, E1, E2);
+	m = create_monitor(f, i, "a");
+	settle(m);
+	assert_int_equal(fake_set_region_aux(f->dev, 0,
+					     "DMS_GROUP=renamed:0-1#-"), 0);
+	run_pass(m->device);
+	assert_string_equal(m->alias, "renamed");
+	assert_events(f, "added");
+	assert_calls(FAKE_EXTENTS, 0);
+	assert_calls(FAKE_SET_AUX, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* 7. re-read decisions                                               */
+
+#define NOT_SYNCED 999 /* in m->regions: monitor_sync sets it from the list */
+
+static void test_pass_unchanged_list_clean_monitor_no_work(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor *m;
+	uint64_t passes;
+
+	set_extents(f->files[i].fd, E1, E2, E3);
+	m = create_monitor(f, i, "a");
+	settle(m);
+	passes = m->device->passes;
+	m->regions = NOT_SYNCED;
+	run_pass(m->device);
+	assert_int_equal(m->regions, NOT_SYNCED); /* not synced at all */
+	assert_calls(FAKE_LIST, 1);
+	assert_calls(FAKE_EXTENTS, 0);
+	assert_int_equal(fake_calls_total(), 1);
+	assert_int_equal(m->device->passes, passes + 1);
+	assert_events(f, "added");
+	m->regions = 3;
+}
+
+static void test_pass_list_changed_plans_from_known_extents(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor *m;
+
+	set_extents(f->files[i].fd, E1, E2, E3);
+	m = create_monitor(f, i, "a");
+	settle(m);
+	/* another program's region, unrelated */
+	assert_int_equal(fake_add_region(f->dev, FAKE_ID_LOWEST, 50000, 8,
+					 "theirs"), 3);
+	m->regions = NOT_SYNCED;
+	run_pass(m->device);
+	assert_int_equal(m->regions, 3); /* synced... */
+	assert_calls(FAKE_EXTENTS, 0);   /* ...from the extents it knew */
+	assert_calls(FAKE_LIST, 1);
+	assert_int_equal(fake_calls_total(), 1);
+	assert_events(f, "added");
+	assert_fake_has(f->dev, 0, 1, 2, 3);
+}
+
+static void test_group_changed_elsewhere_rereads(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor *m;
+
+	set_extents(f->files[i].fd, E1, E2, E3);
+	m = create_monitor(f, i, "a");
+	settle(m);
+	assert_int_equal(fake_remove_region(f->dev, 1), 0);
+	run_pass(m->device);
+	assert_false(m->dirty);
+	assert_calls(FAKE_EXTENTS, 1); /* EXTENTS_READ */
+	assert_calls(FAKE_CREATE, 1);
+	assert_calls(FAKE_SET_AUX, 1);
+	assert_calls(FAKE_REMOVE, 0);
+	assert_events(f, "added", "updated");
+	assert_string_equal(event_at(f, 1)->message,
+			    "1 created, 0 deleted, 3 regions");
+	assert_fake_has(f->dev, 0, 1, 2);
+	assert_region(f->dev, 0, 1000, 8, "DMS_GROUP=a:0-2#-");
+	assert_region(f->dev, 1, 2000, 8, "");
+	assert_int_equal(m->regions, 3);
+}
+
+/* A member deleted elsewhere whose extent the file no longer has: the plan
+ * is empty, but the descriptor must stop naming the id, or the next region
+ * anyone creates (it gets that id) would join the group. */
+static void test_missing_member_dropped_from_descriptor(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor *m;
+
+	set_extents(f->files[i].fd, E1, E2, E3);
+	m = create_monitor(f, i, "a");
+	settle(m);
+	assert_int_equal(fake_remove_region(f->dev, 1), 0);
+	set_extents(f->files[i].fd, E1, E3);
+	grow_file(f, i, 4096);
+	file_modified(m);
+	run_pass(m->device);
+	assert_calls(FAKE_EXTENTS, 1);
+	assert_calls(FAKE_CREATE, 0);
+	assert_calls(FAKE_REMOVE, 0);
+	assert_calls(FAKE_SET_AUX, 1);
+	assert_events(f, "added", "updated");
+	assert_string_equal(event_at(f, 1)->message,
+			    "0 created, 0 deleted, 2 regions");
+	assert_fake_has(f->dev, 0, 2);
+	assert_region(f->dev, 0, 1000, 8, "DMS_GROUP=a:0,2#-");
+	assert_int_equal(m->regions, 2);
+
+	/* another program's new region takes id 1: not ours */
+	assert_int_equal(fake_add_region(f->dev, FAKE_ID_LOWEST, 2000, 8,
+					 "theirs"), 1);
+	fake_clear_calls();
+	run_pass(m->device);
+	assert_int_equal(m->regions, 2);
+	assert_int_equal(fake_calls_total(), 1);
+	assert_region(f->dev, 1, 2000, 8, "theirs");
+	assert_events(f, "added", "updated");
+}
+
+/* The group changed elsewhere and so did the file, unseen: the re-read
+ * plans from the file as it is now. */
+static void test_group_changed_elsewhere_reread_finds_new_extents(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor *m;
+
+	set_extents(f->files[i].fd, E1, E2, E3);
+	m = create_monitor(f, i, "a");
+	settle(m);
+	assert_int_equal(fake_remove_region(f->dev, 2), 0);
+	set_extents(f->files[i].fd, E1, E2, E4);
+	run_pass(m->device);
+	assert_calls(FAKE_EXTENTS, 1);
+	assert_events(f, "added", "updated");
+	assert_fake_has(f->dev, 0, 1, 2);
+	assert_region(f->dev, 2, 4000, 8, "");
+	assert_region(f->dev, 0, 1000, 8, "DMS_GROUP=a:0-2#-");
+}
+
+static void test_dirty_unchanged_size_does_not_read(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor *m;
+
+	set_extents(f->files[i].fd, E1, E2, E3);
+	m = create_monitor(f, i, "a");
+	settle(m);
+	file_modified(m);
+	run_pass(m->device);
+	assert_false(m->dirty);
+	assert_calls(FAKE_EXTENTS, 0); /* EXTENTS_LOOK: fstat said the same */
+	assert_calls(FAKE_LIST, 1);
+	assert_int_equal(fake_calls_total(), 1);
+	assert_events(f, "added");
+}
+
+static void test_dirty_grown_file_reads(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor *m;
+
+	set_extents(f->files[i].fd, E1, E2, E3);
+	m = create_monitor(f, i, "a");
+	settle(m);
+	grow_file(f, i, 4096);
+	set_extents(f->files[i].fd, E1, E2, E3, E4);
+	file_modified(m);
+	run_pass(m->device);
+	assert_false(m->dirty);
+	assert_calls(FAKE_EXTENTS, 1);
+	assert_calls(FAKE_CREATE, 1);
+	assert_events(f, "added", "updated");
+	assert_region(f->dev, 3, 4000, 8, "");
+	assert_region(f->dev, 0, 1000, 8, "DMS_GROUP=a:0-3#-");
+
+	/* grown without a new extent: read, nothing to change */
+	fake_clear_calls();
+	grow_file(f, i, 4096);
+	file_modified(m);
+	run_pass(m->device);
+	assert_calls(FAKE_EXTENTS, 1);
+	assert_calls(FAKE_CREATE, 0);
+	assert_calls(FAKE_SET_AUX, 0);
+	assert_events(f, "added", "updated");
+}
+
+/* A file changed with no event (mmap): the sweep's fstat finds it. */
+static void test_sweep_finds_change_without_event(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor *m;
+	int k;
+
+	set_extents(f->files[i].fd, E1);
+	m = create_monitor(f, i, "a");
+	settle(m);
+	grow_file(f, i, 4096);
+	set_extents(f->files[i].fd, E1, E2);
+	for (k = 0; k < 20 && f->nev == 1; k++)
+		run_pass(m->device);
+	assert_events(f, "added", "updated");
+	/* within SWEEP_PASSES (10) passes */
+	assert_true(k <= 10);
+	assert_region(f->dev, 1, 2000, 8, "");
+}
+
+/* The extents read fails on a changed file: an error; the pass that
+ * retries it must read the file again. (It once planned from the old
+ * extents instead, and the change waited for the sweep.) */
+static void test_failed_extents_read_is_retried(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor *m;
+
+	set_extents(f->files[i].fd, E1, E2);
+	m = create_monitor(f, i, "a");
+	settle(m);
+	snapshot(f);
+	grow_file(f, i, 4096);
+	set_extents(f->files[i].fd, E1, E2, E3);
+	file_modified(m);
+	fake_fail_nth(FAKE_EXTENTS, 1, EIO);
+	run_pass(m->device);
+	assert_calls(FAKE_EXTENTS, 1);
+	assert_unchanged(f);
+	assert_events(f, "added", "error");
+	assert_string_equal(event_at(f, 1)->message,
+			    "cannot read extents: Input/output error");
+	assert_non_null(m->last_error);
+
+	/* the retry (the next pass: the monitor has an error) */
+	fake_clear_calls();
+	run_pass(m->device);
+	assert_calls(FAKE_EXTENTS, 1);
+	assert_events(f, "added", "error", "updated");
+	assert_null(m->last_error);
+	assert_region(f->dev, 2, 3000, 8, "");
+}
+
+/* ------------------------------------------------------------------ */
+/* 8. a failing @stats_list                                           */
+
+static void test_list_eio_keeps_monitors_and_recovers(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor *m;
+	struct device *d;
+	uint64_t passes;
+
+	set_extents(f->files[i].fd, E1, E2);
+	m = create_monitor(f, i, "a");
+	settle(m);
+	d = m->device;
+	passes = d->passes;
+	/* a change waiting to be applied */
+	grow_file(f, i, 4096);
+	set_extents(f->files[i].fd, E1, E2, E3);
+	file_modified(m);
+	fake_fail_nth(FAKE_LIST, 1, EIO);
+	run_pass(d);
+	assert_false(d->rs.valid);
+	assert_int_equal(d->passes, passes);
+	assert_int_equal(svc.nmonitors, 1);
+	assert_int_equal(m->state, MS_ACTIVE);
+	assert_true(m->dirty); /* kept for the next pass */
+	assert_calls(FAKE_EXTENTS, 0);
+	assert_calls(FAKE_CREATE, 0);
+	assert_events(f, "added");
+	/* a sync without a valid list does nothing */
+	monitor_sync(m);
+	assert_int_equal(fake_calls_total(), 1);
+
+	run_pass(d);
+	assert_true(d->rs.valid);
+	assert_int_equal(d->passes, passes + 1);
+	assert_events(f, "added", "updated");
+	assert_fake_has(f->dev, 0, 1, 2);
+	assert_region(f->dev, 0, 1000, 8, "DMS_GROUP=a:0-2#-");
+	assert_int_equal(svc.nmonitors, 1);
+}
+
+static void check_device_gone(struct fx *f, int err)
+{
+	int a = new_file(f, "one", 8192), b = new_file(f, "two", 4096);
+	struct monitor *m1, *m2;
+	struct device *d;
+
+	set_extents(f->files[a].fd, E1, E2);
+	set_extents(f->files[b].fd, E3);
+	m1 = create_monitor(f, a, "one");
+	m2 = create_monitor(f, b, "two");
+	assert_int_equal(m1->group_id, 0);
+	assert_int_equal(m2->group_id, 2);
+	assert_ptr_equal(m1->device, m2->device);
+	d = m1->device;
+	assert_int_equal(d->nmonitors, 2);
+	settle(m1);
+	fake_fail_nth(FAKE_LIST, 1, err);
+	run_pass(d);
+	assert_events(f, "added", "added", "ended", "ended");
+	for (size_t k = 2; k < 4; k++) {
+		assert_string_equal(event_at(f, k)->reason, "device-gone");
+		assert_string_equal(event_at(f, k)->message,
+				    "device " DEVNAME " removed");
+	}
+	assert_int_equal(event_at(f, 2)->monitor, m1->id);
+	assert_int_equal(event_at(f, 3)->monitor, m2->id);
+	assert_int_equal(m1->state, MS_ENDED);
+	assert_int_equal(m2->state, MS_ENDED);
+	assert_int_equal(svc.nmonitors, 0);
+	assert_int_equal(d->nmonitors, 0);
+	assert_int_equal(f->drop_fd, 2);
+	assert_int_equal(fake_calls_total(), 1);
+	assert_fake_has(f->dev, 0, 1, 2); /* nothing deleted */
+}
+
+static void test_list_enxio_ends_every_monitor(void **state)
+{
+	check_device_gone(*state, ENXIO);
+}
+
+static void test_list_enodev_ends_every_monitor(void **state)
+{
+	check_device_gone(*state, ENODEV);
+}
+
+/* ------------------------------------------------------------------ */
+/* 9. Add                                                             */
+
+static void test_add_already_monitored_returns_existing(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor *m, *again;
+	struct monitor_req req;
+	bool existing = false;
+	int fd2, j;
+
+	set_extents(f->files[i].fd, E1, E2);
+	m = create_monitor(f, i, "a");
+	fd2 = open(f->files[i].path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd2 >= 0);
+	set_extents(fd2, E1, E2);
+	req = (struct monitor_req){ .fd = fd2,
+				    .path = f->files[i].path,
+				    .mode = MODE_INODE,
+				    .group_id = 0 };
+	again = monitor_add(&svc, &req, &existing, &f->err);
+	assert_ptr_equal(again, m);
+	assert_true(existing);
+	assert_int_equal(m->fd, f->files[i].fd);
+	assert_true(fcntl(fd2, F_GETFD) >= 0); /* still the caller's */
+	assert_int_equal(close(fd2), 0);
+	assert_int_equal(svc.nmonitors, 1);
+	assert_events(f, "added");
+	assert_int_equal(f->keep_fd, 1);
+	assert_int_equal(f->changed, 1);
+	assert_int_equal(inotify_set_count(&svc.inotify), 1);
+	assert_calls(FAKE_CREATE, 2);
+
+	/* the group asked for with another file: the same answer, and the
+	 * other file's watch is not kept */
+	j = new_file(f, "other", 4096);
+	set_extents(f->files[j].fd, E3);
+	req.fd = f->files[j].fd;
+	req.path = f->files[j].path;
+	existing = false;
+	again = monitor_add(&svc, &req, &existing, &f->err);
+	assert_ptr_equal(again, m);
+	assert_true(existing);
+	assert_fd_open(f->files[j].fd);
+	assert_int_equal(svc.nmonitors, 1);
+	assert_int_equal(inotify_set_count(&svc.inotify), 1);
+	assert_events(f, "added");
+	assert_string_equal(m->path, f->files[i].path);
+}
+
+static void test_add_adopts_group_made_elsewhere(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor *m;
+
+	assert_int_equal(fake_add_region(f->dev, 0, 9000, 8, ""), 0);
+	assert_int_equal(fake_add_region(f->dev, 1, 1000, 8,
+					 "DMS_GROUP=b:1-3#-"), 1);
+	assert_int_equal(fake_add_region(f->dev, 2, 2000, 8, ""), 2);
+	assert_int_equal(fake_add_region(f->dev, 3, 3000, 8, ""), 3);
+	set_extents(f->files[i].fd, E1, E2, E3);
+	m = add_monitor(f, i, 1);
+	assert_int_equal(m->group_id, 1);
+	assert_int_equal(m->regions, 3);
+	assert_string_equal(m->alias, "b");
+	assert_events(f, "added");
+	assert_calls(FAKE_CREATE, 0);
+	assert_calls(FAKE_SET_AUX, 0);
+	assert_calls(FAKE_REMOVE, 0);
+	assert_calls(FAKE_LIST, 1);
+	assert_calls(FAKE_EXTENTS, 1);
+}
+
+/* Adopted with extents that differ: reconciled at once. */
+static void test_add_reconciles_at_once(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor *m;
+
+	assert_int_equal(fake_add_region(f->dev, 0, 1000, 8,
+					 "DMS_GROUP=b:0-1#-"), 0);
+	assert_int_equal(fake_add_region(f->dev, 1, 5000, 8, ""), 1);
+	set_extents(f->files[i].fd, E1, E2);
+	m = add_monitor(f, i, 0);
+	assert_events(f, "added", "updated");
+	assert_string_equal(event_at(f, 1)->message,
+			    "1 created, 1 deleted, 2 regions");
+	assert_int_equal(m->regions, 2);
+	assert_int_equal(m->group_id, 0);
+	assert_fake_has(f->dev, 0, 2);
+	assert_region(f->dev, 0, 1000, 8, "DMS_GROUP=b:0,2#-");
+	assert_region(f->dev, 2, 2000, 8, "");
+}
+
+static void test_add_no_such_group_refused(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor_req req = { .fd = f->files[i].fd,
+				   .path = f->files[i].path,
+				   .mode = MODE_INODE,
+				   .group_id = 1 };
+	bool existing = true;
+
+	assert_int_equal(fake_add_region(f->dev, 0, 1000, 8,
+					 "DMS_GROUP=b:0-1#-"), 0);
+	assert_int_equal(fake_add_region(f->dev, 1, 2000, 8, ""), 1);
+	set_extents(f->files[i].fd, E1, E2);
+	assert_null(monitor_add(&svc, &req, &existing, &f->err));
+	assert_false(existing);
+	assert_string_equal(f->err.name, DMF_ERR("NoSuchGroup"));
+	assert_fd_open(f->files[i].fd);
+	assert_int_equal(svc.nmonitors, 0);
+	assert_int_equal(f->nev, 0);
+	assert_int_equal(inotify_set_count(&svc.inotify), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* 10. no extents                                                     */
+
+static void check_no_extents(struct fx *f, int i, const char *why)
+{
+	struct monitor_req req = { .fd = f->files[i].fd,
+				   .path = f->files[i].path,
+				   .mode = MODE_INODE,
+				   .create = true,
+				   .alias = "a" };
+	bool existing = true;
+	char msg[PATH_MAX + 128];
+	const char *suffix = ".NoExtents";
+	size_t n;
+
+	assert_null(monitor_add(&svc, &req, &existing, &f->err));
+	assert_false(existing);
+	n = strlen(f->err.name);
+	assert_true(n > strlen(suffix));
+	assert_string_equal(f->err.name + n - strlen(suffix), suffix);
+	assert_string_equal(f->err.name, DMF_ERR("NoExtents"));
+	snprintf(msg, sizeof(msg), "cannot monitor %s: %s", f->files[i].path,
+		 why);
+	assert_string_equal(f->err.message, msg);
+	assert_calls(FAKE_CREATE, 0);
+	assert_fake_empty(f->dev);
+	assert_int_equal(svc.nmonitors, 0);
+	assert_int_equal(f->nev, 0);
+	assert_int_equal(inotify_set_count(&svc.inotify), 0);
+	assert_fd_open(f->files[i].fd);
+}
+
+static void test_create_no_extents_refused(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 0);
+
+	fake_set_extents(f->files[i].fd, NULL, 0);
+	check_no_extents(f, i, "the file has no allocated extents");
+}
+
+static void test_create_extents_failure_refused(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+
+	set_extents(f->files[i].fd, E1);
+	fake_fail_nth(FAKE_EXTENTS, 1, EIO);
+	check_no_extents(f, i, "Input/output error");
+}
+
+/* The file loses every extent while monitored: the monitor ends. */
+static void test_extents_all_gone_ends_monitor(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor *m;
+
+	set_extents(f->files[i].fd, E1, E2);
+	m = create_monitor(f, i, "a");
+	settle(m);
+	assert_int_equal(truncate(f->files[i].path, 0), 0);
+	fake_set_extents(f->files[i].fd, NULL, 0);
+	file_modified(m);
+	run_pass(m->device);
+	assert_events(f, "added", "ended");
+	assert_string_equal(event_at(f, 1)->reason, "no-extents");
+	assert_int_equal(svc.nmonitors, 0);
+	assert_calls(FAKE_REMOVE, 0); /* the group is left as it was */
+	assert_fake_has(f->dev, 0, 1);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_create_predicts_ids_without_set_aux),
+		T(test_sync_refused_create_rolls_back_then_retries),
+		T(test_sync_refused_descriptor_write_rolls_back),
+		T(test_sync_same_error_said_once),
+		T(test_create_refused_at_registration),
+		T(test_create_refused_first_create),
+		T(test_create_stale_prediction_rewrites_descriptor),
+		T(test_create_region_made_between_creates),
+		T(test_leader_freed_regroups),
+		T(test_all_extents_moved_regroups),
+		T(test_forged_claim_is_released_not_deleted),
+		T(test_forged_claim_on_leader_released_on_regroup),
+		T(test_descriptor_deleted_ends_group_deleted),
+		T(test_descriptor_corrupted_ends_group_deleted),
+		T(test_descriptor_moved_ends_group_deleted),
+		T(test_alias_changed_elsewhere_is_followed),
+		T(test_pass_unchanged_list_clean_monitor_no_work),
+		T(test_pass_list_changed_plans_from_known_extents),
+		T(test_group_changed_elsewhere_rereads),
+		T(test_group_changed_elsewhere_reread_finds_new_extents),
+		T(test_missing_member_dropped_from_descriptor),
+		T(test_dirty_unchanged_size_does_not_read),
+		T(test_dirty_grown_file_reads),
+		T(test_sweep_finds_change_without_event),
+		T(test_failed_extents_read_is_retried),
+		T(test_list_eio_keeps_monitors_and_recovers),
+		T(test_list_enxio_ends_every_monitor),
+		T(test_list_enodev_ends_every_monitor),
+		T(test_add_already_monitored_returns_existing),
+		T(test_add_adopts_group_made_elsewhere),
+		T(test_add_reconciles_at_once),
+		T(test_add_no_such_group_refused),
+		T(test_create_no_extents_refused),
+		T(test_create_extents_failure_refused),
+		T(test_extents_all_gone_ends_monitor),
+	};
+	int r;
+
+	loop = ev_default_loop(0); /* signal watchers need the default loop */
+	if (!loop)
+		return 1;
+	r = cmocka_run_group_tests(tests, NULL, NULL);
+	ev_loop_destroy(loop);
+	return r;
+}
