@@ -22,7 +22,8 @@ static const char usage_text[] =
 	"\n"
 	"Commands:\n"
 	"  add FILE --group ID [--follow inode|path]\n"
-	"      monitor FILE's existing dm-stats group ID\n"
+	"      monitor FILE's existing dm-stats group ID (if it is monitored\n"
+	"      already, with another file, path or mode: take these)\n"
 	"  add FILE... --create [--alias ALIAS] [--precise] [--bounds LIST]\n"
 	"      [--follow inode|path]\n"
 	"      create a group from each FILE's extents and monitor it (one\n"
@@ -250,9 +251,7 @@ static int add_finish(struct client *c, struct add_pending *p)
 	       cJSON_GetStringValue(cJSON_GetObjectItem(m, "dm_name")),
 	       cJSON_GetStringValue(cJSON_GetObjectItem(m, "device")),
 	       cJSON_GetNumberValue(cJSON_GetObjectItem(m, "regions")),
-	       cJSON_IsTrue(cJSON_GetObjectItem(r.params, "existing"))
-		       ? " (already monitored)"
-		       : "");
+	       added_note(r.params));
 	vl_reply_free(&r);
 	ret = 0;
 out:

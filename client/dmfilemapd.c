@@ -255,9 +255,7 @@ int main(int argc, char **argv)
 		say("%s: monitor %.0f, group %.0f%s", a.path,
 		    cJSON_GetNumberValue(cJSON_GetObjectItem(m, "id")),
 		    cJSON_GetNumberValue(cJSON_GetObjectItem(m, "group_id")),
-		    cJSON_IsTrue(cJSON_GetObjectItem(r.params, "existing"))
-			    ? " (already monitored)"
-			    : "");
+		    added_note(r.params));
 	e = a.foreground == 1 ? follow(&c, &r, a.verbose) : DMF_EXIT_OK;
 	vl_reply_free(&r);
 	client_close(&c);

@@ -1,5 +1,5 @@
-/* events.c: monitor events as one line of text, shared by dmfilemapctl
- * watch and the foreground dmfilemapd shim. */
+/* events.c: monitor events and registration replies as text, shared by
+ * dmfilemapctl and the dmfilemapd shim. */
 #include "events.h"
 
 #include <string.h>
@@ -35,4 +35,13 @@ void event_print(FILE *f, const cJSON *ev, int verbose)
 		cJSON_GetStringValue(cJSON_GetObjectItem(ev, "path")),
 		cJSON_GetStringValue(cJSON_GetObjectItem(ev, "message")));
 	fflush(f);
+}
+
+const char *added_note(const cJSON *params)
+{
+	if (!cJSON_IsTrue(cJSON_GetObjectItem(params, "existing")))
+		return "";
+	return cJSON_IsTrue(cJSON_GetObjectItem(params, "changed"))
+		       ? " (already monitored: options changed)"
+		       : " (already monitored)";
 }

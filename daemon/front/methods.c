@@ -68,7 +68,10 @@ cJSON *monitor_json(const struct monitor *m)
 	return o;
 }
 
-static char *reply_monitor(const struct monitor *m, int existing, bool more)
+/* M as a reply; ADDED (for Add, else NULL) says whether the group was
+ * monitored already ("existing") and had other options ("changed"). */
+static char *reply_monitor(const struct monitor *m,
+			   const enum monitor_added *added, bool more)
 {
 	cJSON *p = cJSON_CreateObject(), *mj = monitor_json(m);
 
@@ -78,7 +81,9 @@ static char *reply_monitor(const struct monitor *m, int existing, bool more)
 		return NULL;
 	}
 	cJSON_AddItemToObject(p, "monitor", mj);
-	if (existing >= 0 && !cJSON_AddBoolToObject(p, "existing", existing)) {
+	if (added &&
+	    (!cJSON_AddBoolToObject(p, "existing", *added != ADDED_NEW) ||
+	     !cJSON_AddBoolToObject(p, "changed", *added == ADDED_CHANGED))) {
 		cJSON_Delete(p);
 		return NULL;
 	}
@@ -128,19 +133,19 @@ static char *file_params(struct call *x, struct monitor_req *req)
 
 static char *register_monitor(struct call *x, struct monitor_req *req)
 {
+	enum monitor_added added;
 	struct monitor_err err;
 	struct monitor *m;
-	bool existing;
 
-	m = monitor_add(x->svc, req, &existing, &err);
+	m = monitor_add(x->svc, req, &added, &err);
 	if (!m)
 		return vl_error_message(err.name, err.message, "path",
 					req->path, NULL);
-	if (!existing)
+	if (added != ADDED_EXISTING)
 		x->fd_taken = true;
 	if (x->vc->more && m->state != MS_ENDED)
 		x->c->watch_id = m->id;
-	return reply_monitor(m, req->create ? -1 : existing,
+	return reply_monitor(m, req->create ? NULL : &added,
 			     x->vc->more && m->state != MS_ENDED);
 }
 
@@ -265,7 +270,7 @@ static char *m_remove(struct call *x)
 		return vl_error_message(DMF_ERR("NoSuchMonitor"), msg, "path",
 					path, NULL);
 	}
-	char *reply = reply_monitor(m, -1, false);
+	char *reply = reply_monitor(m, NULL, false);
 	if (monitor_remove(m, del, &err) < 0) {
 		free(reply);
 		return vl_error_message(err.name, err.message, "path", m->path,

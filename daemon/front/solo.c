@@ -30,14 +30,14 @@ static struct monitor *solo_start(struct service *svc, const struct solo_args *a
 				   .mode = a->mode, .group_id = a->group_id };
 	struct monitor_err err;
 	struct monitor *m;
+	enum monitor_added added;
 	char why[256];
-	bool existing;
 
 	if (service_start(svc, why, sizeof(why)) < 0) {
 		log_warnx("cannot monitor %s: %s", a->path, why);
 		return NULL;
 	}
-	if (!(m = monitor_add(svc, &req, &existing, &err)))
+	if (!(m = monitor_add(svc, &req, &added, &err)))
 		log_warnx("%s", err.message);
 	return m;
 }

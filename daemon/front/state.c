@@ -193,8 +193,8 @@ static void restore_one(struct state *st, const cJSON *e)
 	const cJSON *g = cJSON_GetObjectItem(e, "group_id");
 	struct monitor_req req = { 0 };
 	struct monitor_err err;
+	enum monitor_added added;
 	struct stat sb;
-	bool existing;
 
 	if (!path || path[0] != '/' || !mode || !cJSON_IsNumber(dev) ||
 	    !cJSON_IsNumber(ino) || !cJSON_IsNumber(g) || g->valuedouble < 0 ||
@@ -223,10 +223,10 @@ static void restore_one(struct state *st, const cJSON *e)
 	req.path = path;
 	req.mode = strcmp(mode, "path") ? MODE_INODE : MODE_PATH;
 	req.group_id = (uint64_t)g->valuedouble;
-	if (!monitor_add(st->svc, &req, &existing, &err)) {
+	if (!monitor_add(st->svc, &req, &added, &err)) {
 		log_warnx("state: dropping %s: %s", path, err.message);
 		close(req.fd);
-	} else if (existing) {
+	} else if (added == ADDED_EXISTING) {
 		close(req.fd);
 	}
 }

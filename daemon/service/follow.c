@@ -8,6 +8,7 @@
 #include "service/service.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -23,6 +24,35 @@ static void changed(struct monitor *m)
 {
 	m->dirty = true;
 	device_schedule(m->device);
+}
+
+/* M holds FD (its file ST, on mount MNT_ID) from now on, in place of the
+ * file it held: its watch, the fd store and the saved registration follow,
+ * and the group is planned from the new file's extents. */
+static void take_file(struct monitor *m, int fd, const struct stat *st,
+		      int mnt_id)
+{
+	const struct service_hooks *h = &m->svc->hooks;
+
+	inotify_set_unwatch(&m->svc->inotify, m, m->wd_file);
+	m->wd_file = -1;
+	if (close(m->fd) < 0)
+		log_warn("close %s", m->path);
+	if (h->drop_fd)
+		h->drop_fd(h->arg, m);
+	m->fd = fd;
+	if (h->keep_fd)
+		h->keep_fd(h->arg, m);
+	m->st_dev = st->st_dev;
+	m->st_ino = st->st_ino;
+	m->mnt_id = mnt_id;
+	m->st_blocks = -1;
+	m->state = MS_ACTIVE;
+	monitor_registration_changed(m);
+	if (monitor_watch_file(m) < 0)
+		log_warnx("monitor %" PRIu64 ": cannot watch new %s", m->id,
+			  m->path);
+	changed(m);
 }
 
 /* Follow-inode: the file's new name, from our own fd. */
@@ -91,7 +121,6 @@ static void check_unlinked(struct monitor *m)
 /* Follow-path: look at what is at the path now. */
 static void check_path(struct monitor *m, bool final)
 {
-	const struct service_hooks *h = &m->svc->hooks;
 	struct stat st;
 	int fd, mnt_id;
 
@@ -135,25 +164,8 @@ static void check_path(struct monitor *m, bool final)
 		return check_path(m, final); /* changed again: retry */
 	}
 	log_info("monitor %" PRIu64 ": %s replaced, remapping", m->id, m->path);
-	inotify_set_unwatch(&m->svc->inotify, m, m->wd_file);
-	m->wd_file = -1;
-	if (close(m->fd) < 0)
-		log_warn("close %s", m->path);
-	if (h->drop_fd)
-		h->drop_fd(h->arg, m);
-	m->fd = fd;
-	if (h->keep_fd)
-		h->keep_fd(h->arg, m);
-	m->st_ino = st.st_ino;
-	m->mnt_id = mnt_id;
-	monitor_registration_changed(m);
-	m->st_blocks = -1;
+	take_file(m, fd, &st, mnt_id);
 	m->replaced = true;
-	m->state = MS_ACTIVE;
-	if (monitor_watch_file(m) < 0)
-		log_warnx("monitor %" PRIu64 ": cannot watch new %s", m->id,
-			  m->path);
-	changed(m);
 }
 
 void monitor_file_event(struct monitor *m, uint32_t mask)
@@ -203,4 +215,47 @@ void monitor_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		check_path(m, true);
 	else
 		check_unlinked(m);
+}
+
+bool monitor_same_options(const struct monitor *m, const struct monitor *n)
+{
+	return m->mode == n->mode && !strcmp(m->path, n->path) &&
+	       m->st_dev == n->st_dev && m->st_ino == n->st_ino;
+}
+
+void monitor_take_options(struct monitor *m, struct monitor *n)
+{
+	struct stat st = { .st_dev = n->st_dev, .st_ino = n->st_ino };
+	char msg[2 * PATH_MAX + 128];
+	int off;
+
+	off = snprintf(msg, sizeof(msg), "options changed: follow %s",
+		       monitor_mode_name(n->mode));
+	if (n->mode != m->mode)
+		off += snprintf(msg + off, sizeof(msg) - (size_t)off,
+				" (was %s)", monitor_mode_name(m->mode));
+	if (strcmp(n->path, m->path))
+		snprintf(msg + off, sizeof(msg) - (size_t)off,
+			 ", path %s (was %s)", n->path, m->path);
+	else if (n->st_ino != m->st_ino)
+		snprintf(msg + off, sizeof(msg) - (size_t)off,
+			 ", another file at %s", n->path);
+	/* what the old daemon held goes, as if it were killed */
+	ev_timer_stop(m->svc->loop, &m->timer);
+	m->replaced = false;
+	inotify_set_unwatch(&m->svc->inotify, m, m->wd_dir);
+	m->wd_dir = -1;
+	free(m->path);
+	m->path = n->path;
+	m->base = n->base;
+	n->path = NULL;
+	m->mode = n->mode;
+	if (m->mode == MODE_PATH && monitor_watch_dir(m) < 0)
+		log_warnx("monitor %" PRIu64 ": cannot watch the directory of "
+			  "%s", m->id, m->path);
+	take_file(m, n->fd, &st, n->mnt_id);
+	n->fd = -1;
+	monitor_discard(n);
+	log_info("monitor %" PRIu64 " (%s): %s", m->id, m->path, msg);
+	monitor_emit(m, "changed", 0, NULL, msg);
 }

@@ -40,9 +40,8 @@ static void set_err(struct monitor_err *e, const char *name, const char *fmt,
 	va_end(ap);
 }
 
-/* Tell the owner about an event of M. */
-static void emit(const struct monitor *m, const char *event,
-		 uint64_t old_group, const char *reason, const char *message)
+void monitor_emit(const struct monitor *m, const char *event,
+		  uint64_t old_group, const char *reason, const char *message)
 {
 	const struct service_hooks *h = &m->svc->hooks;
 
@@ -200,7 +199,7 @@ int monitor_watch_file(struct monitor *m)
 	return 0;
 }
 
-static int watch_dir(struct monitor *m)
+int monitor_watch_dir(struct monitor *m)
 {
 	char *dir = strndup(m->path, (size_t)(m->base - m->path));
 	int wd;
@@ -261,9 +260,7 @@ static void limit_err(int r, const struct monitor_req *req,
 		req->path, inotify_set_strerror(r, why, sizeof(why)));
 }
 
-/* Undo a monitor that was never linked: its watches go, its fd is still
- * the caller's. */
-static void discard(struct monitor *m)
+void monitor_discard(struct monitor *m)
 {
 	inotify_set_unwatch(&m->svc->inotify, m, m->wd_file);
 	inotify_set_unwatch(&m->svc->inotify, m, m->wd_dir);
@@ -343,27 +340,27 @@ static struct monitor *prepare(struct service *s, const struct monitor_req *req,
 	/* the watch first: a change after the read below raises an event, so
 	 * the first sync can plan from these extents without a look */
 	if ((r = monitor_watch_file(m)) < 0 ||
-	    (m->mode == MODE_PATH && (r = watch_dir(m)) < 0)) {
+	    (m->mode == MODE_PATH && (r = monitor_watch_dir(m)) < 0)) {
 		limit_err(r, req, err);
-		discard(m);
+		monitor_discard(m);
 		return NULL;
 	}
 	if ((r = read_extents(m, true, &st)) < 0 || m->want.n == 0) {
 		set_err(err, DMF_ERR("NoExtents"), "cannot monitor %s: %s",
 			req->path,
 			r < 0 ? strerror(-r) : "the file has no allocated extents");
-		discard(m);
+		monitor_discard(m);
 		return NULL;
 	}
 	return m;
 }
 
 struct monitor *monitor_add(struct service *s, const struct monitor_req *req,
-			    bool *existing, struct monitor_err *err)
+			    enum monitor_added *added, struct monitor_err *err)
 {
 	struct monitor *m, *dup;
 
-	*existing = false;
+	*added = ADDED_NEW;
 	if (s->nmonitors >= DMF_MONITORS_MAX) {
 		set_err(err, DMF_ERR("LimitExceeded"),
 			"cannot monitor %s: %d monitors already", req->path,
@@ -373,12 +370,19 @@ struct monitor *monitor_add(struct service *s, const struct monitor_req *req,
 	if (!(m = prepare(s, req, err)))
 		return NULL;
 	if (!req->create && (dup = find_group(m->device, req->group_id))) {
-		discard(m);
-		*existing = true;
+		/* a second registration of the group: as the old daemon
+		 * killed and a new one started, if its options differ */
+		if (monitor_same_options(dup, m)) {
+			monitor_discard(m);
+			*added = ADDED_EXISTING;
+		} else {
+			monitor_take_options(dup, m);
+			*added = ADDED_CHANGED;
+		}
 		return dup;
 	}
 	if (attach_group(m, req, err) < 0) {
-		discard(m);
+		monitor_discard(m);
 		return NULL;
 	}
 	m->id = s->next_id++;
@@ -389,7 +393,7 @@ struct monitor *monitor_add(struct service *s, const struct monitor_req *req,
 	log_info("monitor %" PRIu64 ": %s, group %" PRIu64 " on %s, follow %s",
 		 m->id, m->path, m->group_id, m->device->name,
 		 monitor_mode_name(m->mode));
-	emit(m, "added", 0, NULL, "monitor added");
+	monitor_emit(m, "added", 0, NULL, "monitor added");
 	monitor_registration_changed(m);
 	if (s->hooks.keep_fd)
 		s->hooks.keep_fd(s->hooks.arg, m);
@@ -408,7 +412,7 @@ static void set_error(struct monitor *m, const char *why)
 	free(m->last_error);
 	m->last_error = strdup(why);
 	log_warnx("monitor %" PRIu64 " (%s): %s", m->id, m->path, why);
-	emit(m, "error", 0, NULL, why);
+	monitor_emit(m, "error", 0, NULL, why);
 }
 
 /* Apply PLAN to group V and report what changed. */
@@ -433,7 +437,7 @@ static void apply(struct monitor *m, const struct group_view *v,
 			 "group re-formed: %" PRIu64 " is now %" PRIu64, old,
 			 new_id);
 		log_info("monitor %" PRIu64 " (%s): %s", m->id, m->path, msg);
-		emit(m, "regrouped", old, NULL, msg);
+		monitor_emit(m, "regrouped", old, NULL, msg);
 		monitor_registration_changed(m);
 	}
 	for (size_t i = 0; i < p->nremove; i++)
@@ -443,7 +447,7 @@ static void apply(struct monitor *m, const struct group_view *v,
 		 released ? " (regions claimed by another group too released, "
 			    "not deleted)" : "");
 	log_info("monitor %" PRIu64 " (%s): %s", m->id, m->path, msg);
-	emit(m, "updated", 0, NULL, msg);
+	monitor_emit(m, "updated", 0, NULL, msg);
 }
 
 /* How make_plan gets the file's extents. */
@@ -559,7 +563,7 @@ void monitor_end(struct monitor *m, const char *reason, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_info("monitor %" PRIu64 " (%s): ended: %s", m->id, m->path, msg);
-	emit(m, "ended", 0, reason, msg);
+	monitor_emit(m, "ended", 0, reason, msg);
 	m->state = MS_ENDED;
 	/* at a shutdown the fds stay kept: the next start takes them back */
 	if (strcmp(reason, "shutdown") && s->hooks.drop_fd)

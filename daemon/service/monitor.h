@@ -67,10 +67,20 @@ struct monitor_err {
 	char message[512];
 };
 
-/* Register. On success returns the monitor (existing=true if the group
- * was already monitored: REQ's fd is then left to the caller). */
+/* What a registration did. */
+enum monitor_added {
+	ADDED_NEW,      /* a new monitor */
+	ADDED_EXISTING, /* the group's monitor, as it was: REQ's fd is left
+			 * to the caller */
+	ADDED_CHANGED   /* the group's monitor, which takes REQ's file, path
+			 * and mode (a second registration with other ones) */
+};
+
+/* Register. On success returns the monitor and says in *ADDED what was
+ * done; else NULL with ERR set. REQ's fd is the monitor's but with
+ * ADDED_EXISTING or on failure. */
 struct monitor *monitor_add(struct service *s, const struct monitor_req *req,
-			    bool *existing, struct monitor_err *err);
+			    enum monitor_added *added, struct monitor_err *err);
 /* Whether M's file may have changed since its extents were last read (its
  * size or block count differ): one fstat. */
 bool monitor_stale(const struct monitor *m);
@@ -101,6 +111,17 @@ int monitor_watch_file(struct monitor *m);
 void monitor_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 /* Tell the owner that M's registration changed (to be saved). */
 void monitor_registration_changed(const struct monitor *m);
+/* Tell the owner about an event of M. */
+void monitor_emit(const struct monitor *m, const char *event,
+		  uint64_t old_group, const char *reason, const char *message);
+int monitor_watch_dir(struct monitor *m);
+/* Undo N, prepared but never linked: its watches go, its fd is left. */
+void monitor_discard(struct monitor *n);
+/* Whether N (prepared) registers M's group with M's mode, path and file. */
+bool monitor_same_options(const struct monitor *m, const struct monitor *n);
+/* M takes N's file, path and mode (N is freed), and says so in an event
+ * "changed". */
+void monitor_take_options(struct monitor *m, struct monitor *n);
 
 const char *monitor_mode_name(enum monitor_mode mode);
 const char *monitor_state_name(enum monitor_state state);

@@ -284,8 +284,8 @@ static struct monitor *add_fn(struct fx *f, int i, const char *alias,
 		.group_id = group_id < 0 ? 0 : (uint64_t)group_id,
 		.alias = alias,
 	};
-	bool existing = true;
-	struct monitor *m = monitor_add(&svc, &req, &existing, &f->err);
+	enum monitor_added added = ADDED_EXISTING;
+	struct monitor *m = monitor_add(&svc, &req, &added, &f->err);
 
 	if (!m) {
 		print_error("line %d: monitor_add %s: %s: %s\n", at_line,
@@ -293,7 +293,7 @@ static struct monitor *add_fn(struct fx *f, int i, const char *alias,
 		dump_fake(f->dev);
 	}
 	assert_non_null(m);
-	assert_false(existing);
+	assert_int_equal(added, ADDED_NEW);
 	f->files[i].owned = true;
 	return m;
 }
@@ -563,12 +563,12 @@ static void test_create_refused_at_registration(void **state)
 				   .mode = MODE_INODE,
 				   .create = true,
 				   .alias = "a" };
-	bool existing = true;
+	enum monitor_added added = ADDED_EXISTING;
 
 	set_extents(f->files[i].fd, E1, E2, E3);
 	fake_fail_nth(FAKE_CREATE, 2, EIO); /* the second of three */
-	assert_null(monitor_add(&svc, &req, &existing, &f->err));
-	assert_false(existing);
+	assert_null(monitor_add(&svc, &req, &added, &f->err));
+	assert_int_equal(added, ADDED_NEW);
 	assert_calls(FAKE_CREATE, 2);
 	assert_calls(FAKE_REMOVE, 1); /* the first one, deleted again */
 	check_refused_create(f, i, "cannot create region 2000+8 on " DEVNAME
@@ -590,11 +590,11 @@ static void test_create_refused_first_create(void **state)
 				   .mode = MODE_INODE,
 				   .create = true,
 				   .alias = "a" };
-	bool existing = true;
+	enum monitor_added added = ADDED_EXISTING;
 
 	set_extents(f->files[i].fd, E1, E2);
 	fake_fail_nth(FAKE_CREATE, 1, ENOMEM);
-	assert_null(monitor_add(&svc, &req, &existing, &f->err));
+	assert_null(monitor_add(&svc, &req, &added, &f->err));
 	assert_calls(FAKE_CREATE, 1);
 	assert_calls(FAKE_REMOVE, 0);
 	check_refused_create(f, i, "cannot create region 1000+8 on " DEVNAME
@@ -1269,8 +1269,8 @@ static void test_add_already_monitored_returns_existing(void **state)
 	int i = new_file(f, "data", 8192);
 	struct monitor *m, *again;
 	struct monitor_req req;
-	bool existing = false;
-	int fd2, j;
+	enum monitor_added added = ADDED_NEW;
+	int fd2;
 
 	set_extents(f->files[i].fd, E1, E2);
 	m = create_monitor(f, i, "a");
@@ -1281,9 +1281,9 @@ static void test_add_already_monitored_returns_existing(void **state)
 				    .path = f->files[i].path,
 				    .mode = MODE_INODE,
 				    .group_id = 0 };
-	again = monitor_add(&svc, &req, &existing, &f->err);
+	again = monitor_add(&svc, &req, &added, &f->err);
 	assert_ptr_equal(again, m);
-	assert_true(existing);
+	assert_int_equal(added, ADDED_EXISTING);
 	assert_int_equal(m->fd, f->files[i].fd);
 	assert_true(fcntl(fd2, F_GETFD) >= 0); /* still the caller's */
 	assert_int_equal(close(fd2), 0);
@@ -1293,22 +1293,135 @@ static void test_add_already_monitored_returns_existing(void **state)
 	assert_int_equal(f->changed, 1);
 	assert_int_equal(inotify_set_count(&svc.inotify), 1);
 	assert_calls(FAKE_CREATE, 2);
+}
 
-	/* the group asked for with another file: the same answer, and the
-	 * other file's watch is not kept */
-	j = new_file(f, "other", 4096);
-	set_extents(f->files[j].fd, E3);
-	req.fd = f->files[j].fd;
-	req.path = f->files[j].path;
-	existing = false;
-	again = monitor_add(&svc, &req, &existing, &f->err);
-	assert_ptr_equal(again, m);
-	assert_true(existing);
-	assert_fd_open(f->files[j].fd);
+/* A second registration of file I's monitored group M, from PATH (NULL:
+ * the file's) in MODE, on a new fd of that path: must change M. */
+static void reregister(struct fx *f, struct monitor *m, const char *path,
+		       enum monitor_mode mode)
+{
+	enum monitor_added added = ADDED_NEW;
+	struct monitor_req req;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	set_extents(fd, E1, E2);
+	req = (struct monitor_req){ .fd = fd, .path = path, .mode = mode,
+				    .group_id = m->group_id };
+	assert_ptr_equal(monitor_add(&svc, &req, &added, &f->err), m);
+	assert_int_equal(added, ADDED_CHANGED);
+	assert_int_equal(m->fd, fd); /* taken: the old one closed */
+	assert_string_equal(m->path, path);
+	assert_int_equal(m->mode, mode);
 	assert_int_equal(svc.nmonitors, 1);
+}
+
+static void test_reregister_inode_to_path(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192), old_fd;
+	struct monitor *m;
+
+	set_extents(f->files[i].fd, E1, E2);
+	m = create_monitor(f, i, "a");
+	old_fd = m->fd;
+	fake_clear_calls();
+	reregister(f, m, f->files[i].path, MODE_PATH);
+	f->files[i].owned = false; /* the monitor closed it */
+	assert_true(fcntl(old_fd, F_GETFD) < 0);
+	f->files[i].fd = m->fd;
+	f->files[i].owned = true;
+	assert_events(f, "added", "changed");
+	assert_string_equal(event_at(f, 1)->message,
+			    "options changed: follow path (was inode)");
+	assert_int_equal(m->state, MS_ACTIVE);
+	assert_true(m->wd_dir >= 0); /* now the directory is watched too */
+	assert_int_equal(f->drop_fd, 1);
+	assert_int_equal(f->keep_fd, 2);
+	assert_int_equal(f->changed, 2);
+	/* the same group, still matching: nothing to do to it */
+	run_pass(m->device);
+	assert_calls(FAKE_CREATE, 0);
+	assert_calls(FAKE_REMOVE, 0);
+	assert_int_equal(m->group_id, 0);
+}
+
+static void test_reregister_path_to_inode(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor_req req;
+	enum monitor_added added = ADDED_EXISTING;
+	struct monitor *m;
+
+	set_extents(f->files[i].fd, E1, E2);
+	req = (struct monitor_req){ .fd = f->files[i].fd,
+				    .path = f->files[i].path,
+				    .mode = MODE_PATH, .create = true,
+				    .alias = "a" };
+	m = monitor_add(&svc, &req, &added, &f->err);
+	assert_non_null(m);
+	assert_int_equal(added, ADDED_NEW);
+	assert_true(m->wd_dir >= 0);
+	reregister(f, m, f->files[i].path, MODE_INODE);
+	f->files[i].fd = m->fd;
+	f->files[i].owned = true;
+	assert_int_equal(m->wd_dir, -1); /* no directory watch in inode mode */
 	assert_int_equal(inotify_set_count(&svc.inotify), 1);
-	assert_events(f, "added");
-	assert_string_equal(m->path, f->files[i].path);
+	assert_events(f, "added", "changed");
+	assert_string_equal(event_at(f, 1)->message,
+			    "options changed: follow inode (was path)");
+}
+
+static void test_reregister_from_a_hard_link(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	char link_path[sizeof(f->files[0].path) + 8], want[2 * sizeof(link_path) + 64];
+	struct monitor *m;
+
+	set_extents(f->files[i].fd, E1, E2);
+	m = create_monitor(f, i, "a");
+	snprintf(link_path, sizeof(link_path), "%s.link", f->files[i].path);
+	assert_int_equal(link(f->files[i].path, link_path), 0);
+	reregister(f, m, link_path, MODE_INODE);
+	f->files[i].fd = m->fd;
+	assert_events(f, "added", "changed");
+	snprintf(want, sizeof(want),
+		 "options changed: follow inode, path %s (was %s)", link_path,
+		 f->files[i].path);
+	assert_string_equal(event_at(f, 1)->message, want);
+	assert_int_equal(unlink(link_path), 0);
+}
+
+/* Another file of the same device for the group: the group follows it,
+ * as a new daemon given that file would make it. */
+static void test_reregister_with_another_file(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192), j = new_file(f, "other", 4096);
+	enum monitor_added added = ADDED_NEW;
+	struct monitor_req req;
+	struct monitor *m;
+
+	set_extents(f->files[i].fd, E1, E2);
+	m = create_monitor(f, i, "a");
+	set_extents(f->files[j].fd, E3);
+	req = (struct monitor_req){ .fd = f->files[j].fd,
+				    .path = f->files[j].path,
+				    .mode = MODE_INODE, .group_id = 0 };
+	assert_ptr_equal(monitor_add(&svc, &req, &added, &f->err), m);
+	assert_int_equal(added, ADDED_CHANGED);
+	f->files[j].owned = true;
+	f->files[i].fd = -1; /* closed by the monitor */
+	assert_string_equal(m->path, f->files[j].path);
+	assert_true(m->dirty);
+	settle(m);
+	/* the group is now the other file's extents */
+	assert_fake_has(f->dev, 2);
+	assert_region(f->dev, 2, 3000, 8, "DMS_GROUP=a:2#-");
+	assert_int_equal(m->group_id, 2);
+	assert_int_equal(svc.nmonitors, 1);
 }
 
 static void test_add_adopts_group_made_elsewhere(void **state)
@@ -1365,14 +1478,14 @@ static void test_add_no_such_group_refused(void **state)
 				   .path = f->files[i].path,
 				   .mode = MODE_INODE,
 				   .group_id = 1 };
-	bool existing = true;
+	enum monitor_added added = ADDED_EXISTING;
 
 	assert_int_equal(fake_add_region(f->dev, 0, 1000, 8,
 					 "DMS_GROUP=b:0-1#-"), 0);
 	assert_int_equal(fake_add_region(f->dev, 1, 2000, 8, ""), 1);
 	set_extents(f->files[i].fd, E1, E2);
-	assert_null(monitor_add(&svc, &req, &existing, &f->err));
-	assert_false(existing);
+	assert_null(monitor_add(&svc, &req, &added, &f->err));
+	assert_int_equal(added, ADDED_NEW);
 	assert_string_equal(f->err.name, DMF_ERR("NoSuchGroup"));
 	assert_fd_open(f->files[i].fd);
 	assert_int_equal(svc.nmonitors, 0);
@@ -1390,13 +1503,13 @@ static void check_no_extents(struct fx *f, int i, const char *why)
 				   .mode = MODE_INODE,
 				   .create = true,
 				   .alias = "a" };
-	bool existing = true;
+	enum monitor_added added = ADDED_EXISTING;
 	char msg[PATH_MAX + 128];
 	const char *suffix = ".NoExtents";
 	size_t n;
 
-	assert_null(monitor_add(&svc, &req, &existing, &f->err));
-	assert_false(existing);
+	assert_null(monitor_add(&svc, &req, &added, &f->err));
+	assert_int_equal(added, ADDED_NEW);
 	n = strlen(f->err.name);
 	assert_true(n > strlen(suffix));
 	assert_string_equal(f->err.name + n - strlen(suffix), suffix);
@@ -1486,6 +1599,10 @@ int main(void)
 		T(test_list_enxio_ends_every_monitor),
 		T(test_list_enodev_ends_every_monitor),
 		T(test_add_already_monitored_returns_existing),
+		T(test_reregister_inode_to_path),
+		T(test_reregister_path_to_inode),
+		T(test_reregister_from_a_hard_link),
+		T(test_reregister_with_another_file),
 		T(test_add_adopts_group_made_elsewhere),
 		T(test_add_reconciles_at_once),
 		T(test_add_no_such_group_refused),
