@@ -31,18 +31,20 @@ endif
 PROTO_SRC  = protocol/peer.c protocol/varlink.c
 # daemon/ in layers, each calling only those below it (doc/architecture.md)
 CORE_SRC    = daemon/core/auxdata.c daemon/core/plan.c daemon/core/regions.c \
+	      daemon/core/counters.c daemon/core/ledger.c \
 	      daemon/core/group.c daemon/log.c
 KERNEL_SRC  = daemon/kernel/dmstats.c daemon/kernel/fiemap.c \
 	      daemon/kernel/inotify.c daemon/kernel/mounts.c \
 	      daemon/kernel/holders.c
 SERVICE_SRC = daemon/service/service.c daemon/service/device.c \
+	      daemon/service/tally.c \
 	      daemon/service/monitor.c daemon/service/follow.c
 # the monitor machinery, shared by the supervisor and the shim's fallback
 MONITOR_SRC = $(CORE_SRC) $(KERNEL_SRC) $(SERVICE_SRC) daemon/front/detach.c
 # the supervisor's front end: socket, methods, state file, fd store
 SERVER_SRC = daemon/front/server.c daemon/front/control.c \
 	     daemon/front/connection.c daemon/front/methods.c \
-	     daemon/front/state.c daemon/kernel/fdstore.c
+	     daemon/front/stats.c daemon/front/state.c daemon/kernel/fdstore.c
 DAEMON_SRC = $(SERVER_SRC) $(MONITOR_SRC) $(PROTO_SRC)
 CLIENT_SRC = client/events.c protocol/client.c $(PROTO_SRC)
 CTL_SRC    = client/dmfilemapctl.c $(CLIENT_SRC)

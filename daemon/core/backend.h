@@ -19,8 +19,9 @@ struct region_args {
 };
 
 /* Dm ioctls sent since start, by kind (shown by Info). */
-struct dm_counters {
+struct ioctl_counts {
 	uint64_t stats_list, stats_create, stats_delete, stats_set_aux, info;
+	uint64_t stats_print;
 	uint64_t total;
 };
 
@@ -40,8 +41,13 @@ struct dm_backend {
 	int (*remove)(void *ctx, dev_t dev, uint64_t id);
 	/* @stats_set_aux ("" clears it) */
 	int (*set_aux)(void *ctx, dev_t dev, uint64_t id, const char *aux);
-	/* FIEMAP: FD's allocated extents into OUT (sorted and merged). */
-	int (*extents)(void *ctx, int fd, struct extent_list *out);
+	/* FIEMAP: FD's allocated extents into OUT (sorted and merged). With
+	 * SYNC the file's dirty data is written first (delayed allocations
+	 * get places); without, -EAGAIN if some have none yet. */
+	int (*extents)(void *ctx, int fd, bool sync, struct extent_list *out);
+	/* @stats_print of region ID: *TEXT is the kernel's reply (its
+	 * counters), valid until the next operation on CTX. */
+	int (*print)(void *ctx, dev_t dev, uint64_t id, const char **text);
 	void *ctx;
 };
 

@@ -249,10 +249,8 @@ static bool leads_other(const struct regions *rs, const struct group_view *v,
 	return leads;
 }
 
-/* A kept region that leads another group is replaced in P by a region of
- * V's own for the same range; the other group keeps it (it is released). */
-static void unkeep_leaders(const struct regions *rs, const struct group_view *v,
-			   struct plan *p)
+void group_fix_plan(const struct regions *rs, const struct group_view *v,
+		    struct plan *p)
 {
 	for (size_t i = 0; i < p->nkeep;) {
 		uint64_t id = p->keep[i];
@@ -284,7 +282,7 @@ int group_apply(struct regions *rs, const struct group_view *v,
 	uint64_t *ids;
 	int r;
 
-	unkeep_leaders(rs, v, p);
+	group_fix_plan(rs, v, p);
 	n = p->nkeep + p->ncreate;
 	if (!(ids = calloc(n ? n : 1, sizeof(*ids)))) {
 		snprintf(why, whylen, "out of memory");

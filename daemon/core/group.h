@@ -49,6 +49,11 @@ int group_create(struct regions *rs, const struct extent_list *e,
  * lowest member). Returns 0 or -errno. */
 int group_apply(struct regions *rs, const struct group_view *v,
 		struct plan *p, uint64_t *new_id, char *why, size_t whylen);
+/* What group_apply does to P first (and again, to no effect): a kept
+ * region that leads another group is replaced by a region of V's own for
+ * the same range; the other group keeps it (it is released). */
+void group_fix_plan(const struct regions *rs, const struct group_view *v,
+		    struct plan *p);
 
 /* Delete every region of group V but the contested ones, which are left
  * without V's descriptor. Returns 0 or the first -errno. */

@@ -58,6 +58,8 @@ void extent_list_free(struct extent_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/* By start, the longest first: of members starting together, the one
+ * that covers most is kept. */
 static int cmp_member(const void *a, const void *b)
 {
 	const struct member *x = a, *y = b;
@@ -65,15 +67,55 @@ static int cmp_member(const void *a, const void *b)
 	if (x->start != y->start)
 		return x->start < y->start ? -1 : 1;
 	if (x->len != y->len)
-		return x->len < y->len ? -1 : 1;
+		return x->len > y->len ? -1 : 1;
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+static void add_create(struct plan *p, uint64_t start, uint64_t end)
+{
+	p->create[p->ncreate].start = start;
+	p->create[p->ncreate++].len = end - start;
+}
+
+/* Plan extent W from the members M[*I...] that start inside it: each that
+ * lies wholly inside and after the last one kept is kept; the gaps get
+ * new regions. Beyond PLAN_PIECES_MAX pieces, W is made one region. */
+static void plan_extent(const struct member *m, size_t n, size_t *i,
+			const struct extent *w, struct plan *p)
+{
+	uint64_t end = w->start + w->len, at = w->start;
+	size_t keep0 = p->nkeep, create0 = p->ncreate;
+
+	for (; *i < n && m[*i].start < end; (*i)++) {
+		const struct member *x = &m[*i];
+		if (x->start >= at && x->start + x->len <= end) {
+			if (x->start > at)
+				add_create(p, at, x->start);
+			p->keep[p->nkeep++] = x->id;
+			at = x->start + x->len;
+		} else {
+			p->remove[p->nremove++] = x->id;
+		}
+	}
+	if (at < end)
+		add_create(p, at, end);
+	if (p->nkeep - keep0 + p->ncreate - create0 <= PLAN_PIECES_MAX)
+		return;
+	/* too many pieces: the extent's kept members go too */
+	p->ncreate = create0;
+	for (size_t k = keep0; k < p->nkeep; k++)
+		p->remove[p->nremove + (k - keep0)] =
+			p->keep[k];
+	p->nremove += p->nkeep - keep0;
+	p->nkeep = keep0;
+	add_create(p, w->start, end);
+}
+
 int plan_make(const struct member *members, size_t nmembers,
-		 const struct extent_list *want, struct plan *out)
+	      const struct extent_list *want, struct plan *out)
 {
 	struct member *m = NULL;
-	size_t i = 0, j = 0;
+	size_t i = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (nmembers && !(m = malloc(nmembers * sizeof(*m))))
@@ -82,7 +124,8 @@ int plan_make(const struct member *members, size_t nmembers,
 		memcpy(m, members, nmembers * sizeof(*m));
 		qsort(m, nmembers, sizeof(*m), cmp_member);
 	}
-	out->create = malloc((want->n + 1) * sizeof(*out->create));
+	out->create = malloc((want->n * PLAN_PIECES_MAX + 1) *
+			     sizeof(*out->create));
 	out->remove = malloc((nmembers + 1) * sizeof(*out->remove));
 	out->keep = malloc((nmembers + 1) * sizeof(*out->keep));
 	if (!out->create || !out->remove || !out->keep) {
@@ -90,32 +133,15 @@ int plan_make(const struct member *members, size_t nmembers,
 		plan_free(out);
 		return -ENOMEM;
 	}
-	/* both sorted by (start, len): one merge pass */
-	while (i < nmembers || j < want->n) {
-		if (j >= want->n) {
+	/* both sorted by start: one merge pass */
+	for (size_t j = 0; j < want->n; j++) {
+		/* members that start before the extent are not inside it */
+		while (i < nmembers && m[i].start < want->v[j].start)
 			out->remove[out->nremove++] = m[i++].id;
-			continue;
-		}
-		if (i >= nmembers) {
-			out->create[out->ncreate++] = want->v[j++];
-			continue;
-		}
-		const struct extent *w = &want->v[j];
-		if (m[i].start == w->start && m[i].len == w->len) {
-			out->keep[out->nkeep++] = m[i++].id;
-			j++;
-			/* further members with this range are duplicates */
-			while (i < nmembers && m[i].start == w->start &&
-			       m[i].len == w->len)
-				out->remove[out->nremove++] = m[i++].id;
-		} else if (m[i].start < w->start ||
-			   (m[i].start == w->start && m[i].len < w->len)) {
-			out->remove[out->nremove++] = m[i++].id;
-		} else {
-			out->create[out->ncreate++] = *w;
-			j++;
-		}
+		plan_extent(m, nmembers, &i, &want->v[j], out);
 	}
+	while (i < nmembers)
+		out->remove[out->nremove++] = m[i++].id;
 	free(m);
 	return 0;
 }

@@ -41,10 +41,17 @@ struct plan {
 	size_t nkeep;
 };
 
-/* Compare MEMBERS (any order) with the wanted EXTENTS. A member whose
- * range is wanted and not already matched by another member is kept;
- * every other member is removed; every wanted range without a kept
- * member is created. Returns 0 or -ENOMEM. */
+/* Regions that may cover one extent: a file that grows in place keeps its
+ * old region and gets one for the new tail (its counts stay where dmstats
+ * report shows them); past this many, the extent is made one region. */
+#define PLAN_PIECES_MAX 4
+
+/* Compare MEMBERS (any order) with the wanted EXTENTS. A member that lies
+ * wholly inside a wanted extent, and overlaps no other member kept, is
+ * kept; every other member is removed; the parts of each extent that no
+ * kept member covers get new regions. An extent that would take more than
+ * PLAN_PIECES_MAX regions is made one new region, its members removed.
+ * Returns 0 or -ENOMEM. */
 int plan_make(const struct member *members, size_t nmembers,
 		 const struct extent_list *want, struct plan *out);
 void plan_free(struct plan *p);

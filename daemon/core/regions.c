@@ -8,7 +8,7 @@
 #include <string.h>
 
 void regions_init(struct regions *rs, const struct dm_backend *be,
-		  struct dm_counters *count, dev_t dev, const char *name)
+		  struct ioctl_counts *count, dev_t dev, const char *name)
 {
 	memset(rs, 0, sizeof(*rs));
 	rs->be = be;
@@ -143,4 +143,18 @@ int regions_set_aux(struct regions *rs, uint64_t id, const char *aux)
 	free(reg->aux_data);
 	reg->aux_data = s;
 	return 0;
+}
+
+int regions_print(struct regions *rs, uint64_t id, struct io_counters *out)
+{
+	const struct aux_region *reg = aux_list_find(&rs->list, id);
+	const char *text = NULL;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	counted(rs, &rs->count->stats_print);
+	if ((r = rs->be->print(rs->be->ctx, rs->dev, id, &text)) < 0)
+		return r;
+	r = counters_parse(text, reg && reg->precise, out);
+	return r == -EINVAL ? -EPROTO : r;
 }

@@ -10,10 +10,11 @@
 
 #include "core/auxdata.h"
 #include "core/backend.h"
+#include "core/counters.h"
 
 struct regions {
 	const struct dm_backend *be;
-	struct dm_counters *count; /* the owner's, added to by each message */
+	struct ioctl_counts *count; /* the owner's, added to by each message */
 	dev_t dev;
 	const char *name;      /* the device's dm name, for messages */
 	struct aux_list list;  /* as of the last @stats_list, and our changes */
@@ -27,7 +28,7 @@ struct regions {
 
 /* NAME must outlive RS. */
 void regions_init(struct regions *rs, const struct dm_backend *be,
-		  struct dm_counters *count, dev_t dev, const char *name);
+		  struct ioctl_counts *count, dev_t dev, const char *name);
 void regions_free(struct regions *rs);
 /* One @stats_list into the list. Returns 0, 1 if the kernel's text is the
  * same as last time and the list was not changed since (nothing to do),
@@ -44,5 +45,9 @@ int regions_create(struct regions *rs, uint64_t start, uint64_t len,
  * again at the next refresh if it is still there). */
 int regions_delete(struct regions *rs, uint64_t id);
 int regions_set_aux(struct regions *rs, uint64_t id, const char *aux);
+/* Region ID's counters now (@stats_print), into OUT (counters_free it);
+ * its precision is taken from the list. Returns 0 or -errno (-EPROTO: a
+ * reply that is not counters). */
+int regions_print(struct regions *rs, uint64_t id, struct io_counters *out);
 
 #endif

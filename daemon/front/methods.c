@@ -3,6 +3,7 @@
 #include "front/methods.h"
 #include "dmfilemap.h"
 #include "front/connection.h"
+#include "front/stats.h"
 #include "log.h"
 #include "service/monitor.h"
 #include "service/service.h"
@@ -313,7 +314,7 @@ nomem:
 static char *m_info(struct call *x)
 {
 	const char *unknown = vl_param_unknown(x->vc->params, no_params);
-	const struct dm_counters *dc = &x->svc->counters;
+	const struct ioctl_counts *dc = &x->svc->counters;
 	struct timespec ts;
 	cJSON *p, *io;
 	bool ok;
@@ -343,6 +344,8 @@ static char *m_info(struct call *x)
 					   (double)dc->stats_delete);
 	ok = ok && cJSON_AddNumberToObject(io, "stats_set_aux",
 					   (double)dc->stats_set_aux);
+	ok = ok && cJSON_AddNumberToObject(io, "stats_print",
+					   (double)dc->stats_print);
 	ok = ok && cJSON_AddNumberToObject(io, "info",
 					   (double)dc->info);
 	ok = ok && cJSON_AddNumberToObject(io, "total",
@@ -354,6 +357,92 @@ static char *m_info(struct call *x)
 	}
 	cJSON_AddItemToObject(p, "ioctls", io);
 	return vl_reply_format(p, false);
+}
+
+/* Add monitor M's FileStats to array A. NULL, or an error reply. */
+static char *stats_of(struct monitor *m, cJSON *a)
+{
+	char why[512];
+	cJSON *o = stats_file_json(m, why, sizeof(why));
+
+	if (!o)
+		return vl_error_message(DMF_ERR("DeviceError"), why, "path",
+					m->path, NULL);
+	if (!cJSON_AddItemToArray(a, o)) {
+		cJSON_Delete(o);
+		return vl_error_message(DMF_ERR("DeviceError"), "out of memory",
+					NULL);
+	}
+	return NULL;
+}
+
+/* The monitor named by item IT of "ids" or "paths", or an error reply. */
+static char *stats_named(struct call *x, const cJSON *it, bool by_id,
+			 struct monitor **m)
+{
+	char msg[PATH_MAX + 64];
+
+	if (by_id) {
+		double v = cJSON_IsNumber(it) ? it->valuedouble : -1;
+		if (v < 1 || v > INT64_MAX / 2 || v != (double)(int64_t)v)
+			return bad_param("ids");
+		if ((*m = monitor_find_id(x->svc, (uint64_t)v)))
+			return NULL;
+		snprintf(msg, sizeof(msg), "no monitor %.0f", v);
+		return vl_error_message(DMF_ERR("NoSuchMonitor"), msg, NULL);
+	}
+	const char *path = cJSON_GetStringValue(it);
+	if (!path || !path[0] || strlen(path) >= PATH_MAX)
+		return bad_param("paths");
+	if ((*m = monitor_find_path(x->svc, path)))
+		return NULL;
+	snprintf(msg, sizeof(msg), "no monitor for %s", path);
+	return vl_error_message(DMF_ERR("NoSuchMonitor"), msg, "path", path,
+				NULL);
+}
+
+static char *m_stats(struct call *x)
+{
+	static const char *const allowed[] = { "ids", "paths", NULL };
+	static const char *const lists[] = { "ids", "paths" };
+	const cJSON *p = x->vc->params;
+	const char *unknown = vl_param_unknown(p, allowed);
+	cJSON *reply, *a;
+	struct monitor *m;
+	bool named = false;
+	char *e = NULL;
+
+	if (unknown)
+		return bad_param(unknown);
+	reply = cJSON_CreateObject();
+	a = cJSON_AddArrayToObject(reply, "files");
+	if (!reply || !a) {
+		cJSON_Delete(reply);
+		return NULL;
+	}
+	for (int k = 0; k < 2 && !e; k++) {
+		const cJSON *l = cJSON_GetObjectItemCaseSensitive(p, lists[k]), *it;
+		if (!l || cJSON_IsNull(l))
+			continue;
+		if (!cJSON_IsArray(l) || cJSON_GetArraySize(l) > DMF_MONITORS_MAX) {
+			e = bad_param(lists[k]);
+			break;
+		}
+		named = true;
+		cJSON_ArrayForEach(it, l)
+			if ((e = stats_named(x, it, k == 0, &m)) ||
+			    (e = stats_of(m, a)))
+				break;
+	}
+	if (!named)
+		TAILQ_FOREACH(m, &x->svc->monitors, entry)
+			if ((e = stats_of(m, a)))
+				break;
+	if (e) {
+		cJSON_Delete(reply);
+		return e;
+	}
+	return vl_reply_format(reply, false);
 }
 
 static char *m_watch(struct call *x)
@@ -454,6 +543,7 @@ static const struct method {
 	{ DMF_INTERFACE ".List", m_list, false },
 	{ DMF_INTERFACE ".Info", m_info, false },
 	{ DMF_INTERFACE ".Watch", m_watch, false },
+	{ DMF_INTERFACE ".Stats", m_stats, false },
 	{ DMF_SERVICE ".GetInfo", s_get_info, false },
 	{ DMF_SERVICE ".GetInterfaceDescription", s_get_description, false },
 };

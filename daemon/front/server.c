@@ -274,6 +274,13 @@ static void on_drop_fd(void *arg, const struct monitor *m)
 	fdstore_drop(&srv->fds, m->id);
 }
 
+static int on_persist(void *arg)
+{
+	struct server *srv = arg;
+
+	return state_save(&srv->state);
+}
+
 /* Everything up to the loop: fatal on any failure. */
 static void server_start(struct server *srv, struct ev_loop *loop,
 		  const struct options *o, int act_fd)
@@ -286,7 +293,8 @@ static void server_start(struct server *srv, struct ev_loop *loop,
 	dmstats_backend(&srv->dm, &be);
 	service_init(&srv->svc, loop, &be, o->interval_ms / 1000.0);
 	srv->svc.hooks = (struct service_hooks){ on_event, on_changed,
-						 on_keep_fd, on_drop_fd, srv };
+						 on_keep_fd, on_drop_fd,
+						 on_persist, srv };
 	srv->svc.ignore_holder = fdstore_manager(&srv->fds);
 	if (service_start(&srv->svc, why, sizeof(why)) < 0)
 		fatalx("cannot start: %s", why);

@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 #include "front/state.h"
 #include "core/auxdata.h"
+#include "core/counters.h"
+#include "core/ledger.h"
 #include "dmfilemap.h"
 #include "kernel/fdstore.h"
 #include "log.h"
@@ -21,6 +23,115 @@
 
 #define STATE_DELAY 0.05 /* seconds: changes close together, one write */
 #define STATE_MAX (64 * 1024 * 1024)
+
+/* The largest number a JSON double holds exactly. */
+#define JSON_INT_MAX 9007199254740992.0
+
+/* List L of a ledger as [[ID, START, LEN, COUNTERS], ...]. */
+static cJSON *regions_json(const struct ledger_list *l)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; a && i < l->n; i++) {
+		const struct ledger_region *r = &l->v[i];
+		char *text = counters_format(&r->c);
+		cJSON *e = cJSON_CreateArray();
+		bool ok = text && e && cJSON_AddItemToArray(a, e);
+		if (!ok)
+			cJSON_Delete(e);
+		ok = ok && cJSON_AddItemToArray(e, cJSON_CreateNumber((double)r->id));
+		ok = ok && cJSON_AddItemToArray(e, cJSON_CreateNumber((double)r->start));
+		ok = ok && cJSON_AddItemToArray(e, cJSON_CreateNumber((double)r->len));
+		ok = ok && cJSON_AddItemToArray(e, cJSON_CreateString(text));
+		free(text);
+		if (!ok) {
+			cJSON_Delete(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+/* M's ledger: the counts a restart must not lose. */
+static cJSON *ledger_json(const struct ledger *l)
+{
+	cJSON *o = cJSON_CreateObject(), *seen = regions_json(&l->seen),
+	      *pending = regions_json(&l->pending);
+	char *retired = counters_format(&l->retired);
+	bool ok = o && seen && pending && retired;
+
+	ok = ok && cJSON_AddStringToObject(o, "retired", retired);
+	ok = ok && cJSON_AddNumberToObject(o, "carried", (double)l->carried);
+	ok = ok && cJSON_AddNumberToObject(o, "resets", (double)l->resets);
+	ok = ok && cJSON_AddItemToObject(o, "seen", seen) && !(seen = NULL);
+	ok = ok && cJSON_AddItemToObject(o, "pending", pending) &&
+	     !(pending = NULL);
+	free(retired);
+	cJSON_Delete(seen);
+	cJSON_Delete(pending);
+	if (!ok) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+static bool json_uint(const cJSON *j, double max, uint64_t *v)
+{
+	if (!cJSON_IsNumber(j) || j->valuedouble < 0 ||
+	    j->valuedouble > max || j->valuedouble != (double)(uint64_t)j->valuedouble)
+		return false;
+	*v = (uint64_t)j->valuedouble;
+	return true;
+}
+
+/* Read a ledger list back. Returns 0, -EINVAL (malformed) or -ENOMEM. */
+static int regions_from_json(const cJSON *a, struct ledger_list *l)
+{
+	const cJSON *e;
+	int r;
+
+	if (!cJSON_IsArray(a))
+		return -EINVAL;
+	cJSON_ArrayForEach(e, a)
+	{
+		struct ledger_region reg = { 0 };
+		const char *text = cJSON_GetStringValue(cJSON_GetArrayItem(e, 3));
+		if (!json_uint(cJSON_GetArrayItem(e, 0), AUX_ID_MAX, &reg.id) ||
+		    !json_uint(cJSON_GetArrayItem(e, 1), JSON_INT_MAX, &reg.start) ||
+		    !json_uint(cJSON_GetArrayItem(e, 2), JSON_INT_MAX, &reg.len) ||
+		    counters_parse(text, true, &reg.c) < 0)
+			return -EINVAL;
+		r = ledger_list_add(l, &reg);
+		counters_free(&reg.c);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* A saved ledger J into L (ledger_free it). Returns 0 or -errno. */
+static int ledger_from_json(const cJSON *j, struct ledger *l)
+{
+	const char *retired =
+		cJSON_GetStringValue(cJSON_GetObjectItem(j, "retired"));
+	int r;
+
+	ledger_init(l);
+	if (!retired || counters_parse(retired, true, &l->retired) < 0 ||
+	    !json_uint(cJSON_GetObjectItem(j, "carried"), JSON_INT_MAX,
+		       &l->carried) ||
+	    !json_uint(cJSON_GetObjectItem(j, "resets"), JSON_INT_MAX,
+		       &l->resets)) {
+		ledger_free(l);
+		return -EINVAL;
+	}
+	if ((r = regions_from_json(cJSON_GetObjectItem(j, "seen"), &l->seen)) < 0 ||
+	    (r = regions_from_json(cJSON_GetObjectItem(j, "pending"),
+				   &l->pending)) < 0)
+		ledger_free(l);
+	return r;
+}
 
 static cJSON *entry(const struct state *st, const struct monitor *m)
 {
@@ -41,6 +152,12 @@ static cJSON *entry(const struct state *st, const struct monitor *m)
 			cJSON_Delete(o);
 			return NULL;
 		}
+	}
+	cJSON *l = ledger_json(&m->ledger);
+	if (!l || !cJSON_AddItemToObject(o, "ledger", l)) {
+		cJSON_Delete(l);
+		cJSON_Delete(o);
+		return NULL;
 	}
 	return o;
 }
@@ -194,8 +311,10 @@ static void restore_one(struct state *st, const cJSON *e)
 	struct monitor_req req = { 0 };
 	struct monitor_err err;
 	enum monitor_added added;
+	struct ledger ledger;
 	struct stat sb;
 
+	ledger_init(&ledger);
 	if (!path || path[0] != '/' || !mode || !cJSON_IsNumber(dev) ||
 	    !cJSON_IsNumber(ino) || !cJSON_IsNumber(g) || g->valuedouble < 0 ||
 	    g->valuedouble > AUX_ID_MAX) {
@@ -223,12 +342,19 @@ static void restore_one(struct state *st, const cJSON *e)
 	req.path = path;
 	req.mode = strcmp(mode, "path") ? MODE_INODE : MODE_PATH;
 	req.group_id = (uint64_t)g->valuedouble;
+	const cJSON *lj = cJSON_GetObjectItem(e, "ledger");
+	if (lj && ledger_from_json(lj, &ledger) < 0)
+		log_warnx("state: %s (group %.0f): its saved counts are "
+			  "malformed; they are lost", path, g->valuedouble);
+	else if (lj)
+		req.ledger = &ledger;
 	if (!monitor_add(st->svc, &req, &added, &err)) {
 		log_warnx("state: dropping %s: %s", path, err.message);
 		close(req.fd);
 	} else if (added == ADDED_EXISTING) {
 		close(req.fd);
 	}
+	ledger_free(&ledger); /* empty if the monitor took it */
 }
 
 int state_init(struct state *st, struct service *svc, struct fdstore *fds,

@@ -161,10 +161,23 @@ static int set_aux(void *ctx, dev_t dev, uint64_t id, const char *aux)
 	return err;
 }
 
-static int extents(void *ctx, int fd, struct extent_list *out)
+static int print(void *ctx, dev_t dev, uint64_t id, const char **text)
+{
+	struct dm_task *dmt;
+	char msg[64];
+	int err;
+
+	snprintf(msg, sizeof(msg), "@stats_print %" PRIu64, id);
+	if (!(dmt = message(ctx, dev, msg, &err)))
+		return err;
+	*text = dm_task_get_message_response(dmt);
+	return 0;
+}
+
+static int extents(void *ctx, int fd, bool sync, struct extent_list *out)
 {
 	(void)ctx;
-	return fiemap_read(fd, out);
+	return fiemap_read(fd, sync, out);
 }
 
 void dmstats_backend(struct dmstats *s, struct dm_backend *be)
@@ -176,5 +189,6 @@ void dmstats_backend(struct dmstats *s, struct dm_backend *be)
 	be->remove = remove_region;
 	be->set_aux = set_aux;
 	be->extents = extents;
+	be->print = print;
 	be->ctx = s;
 }

@@ -26,7 +26,7 @@ static bool extent_usable(const struct fiemap_extent *e)
 	return e->fe_length >> SECTOR_SHIFT > 0;
 }
 
-int fiemap_read(int fd, struct extent_list *out)
+int fiemap_read(int fd, bool sync, struct extent_list *out)
 {
 	size_t sz = sizeof(struct fiemap) +
 		    FIEMAP_BATCH * sizeof(struct fiemap_extent);
@@ -42,7 +42,7 @@ int fiemap_read(int fd, struct extent_list *out)
 		memset(fm, 0, sz);
 		fm->fm_start = next;
 		fm->fm_length = FIEMAP_MAX_OFFSET - next;
-		fm->fm_flags = FIEMAP_FLAG_SYNC;
+		fm->fm_flags = sync ? FIEMAP_FLAG_SYNC : 0;
 		fm->fm_extent_count = FIEMAP_BATCH;
 		if (ioctl(fd, FS_IOC_FIEMAP, fm) < 0) {
 			r = -errno;
@@ -55,6 +55,10 @@ int fiemap_read(int fd, struct extent_list *out)
 			if (e->fe_flags & FIEMAP_EXTENT_LAST)
 				last = true;
 			next = e->fe_logical + e->fe_length;
+			if (!sync && (e->fe_flags & FIEMAP_EXTENT_DELALLOC)) {
+				r = -EAGAIN;
+				goto out;
+			}
 			if (!extent_usable(e))
 				continue;
 			if (out->n >= EXTENTS_MAX) {

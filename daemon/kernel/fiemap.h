@@ -5,8 +5,9 @@
 
 #include "core/plan.h"
 
-/* Read FD's allocated extents (written and unwritten; delayed allocations
- * are flushed first) into OUT. Returns 0, or -errno. */
-int fiemap_read(int fd, struct extent_list *out);
+/* Read FD's allocated extents (written and unwritten) into OUT. With SYNC
+ * delayed allocations are flushed first; without, a delayed allocation
+ * (no place on the device yet) gives -EAGAIN. Returns 0, or -errno. */
+int fiemap_read(int fd, bool sync, struct extent_list *out);
 
 #endif

@@ -11,7 +11,7 @@
 #include <sys/sysmacros.h>
 
 void devices_init(struct devices *set, struct ev_loop *loop,
-		  const struct dm_backend *be, struct dm_counters *count,
+		  const struct dm_backend *be, struct ioctl_counts *count,
 		  double interval, device_pass_fn pass, void *arg)
 {
 	memset(set, 0, sizeof(*set));

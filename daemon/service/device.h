@@ -37,7 +37,7 @@ typedef void (*device_pass_fn)(void *arg, struct device *d);
 struct devices {
 	struct ev_loop *loop;
 	const struct dm_backend *be;
-	struct dm_counters *count;
+	struct ioctl_counts *count;
 	double interval; /* of the periodic check, seconds */
 	device_pass_fn pass;
 	void *arg;
@@ -49,7 +49,7 @@ struct devices {
 #define DEVICE_SETTLE 0.05
 
 void devices_init(struct devices *set, struct ev_loop *loop,
-		  const struct dm_backend *be, struct dm_counters *count,
+		  const struct dm_backend *be, struct ioctl_counts *count,
 		  double interval, device_pass_fn pass, void *arg);
 /* The device for DEVNO, made (and its check timer started) if new: NULL
  * with WHY set on failure (not a dm device, gone, out of memory). */

@@ -20,9 +20,12 @@
 
 #define HOLDER_DELAY 0.1 /* seconds from a close to the /proc scan */
 
+/* M's file was written, or replaced: its extents are read again (its
+ * layout may change without its size: a COW overwrite, a zeroed range). */
 static void changed(struct monitor *m)
 {
 	m->dirty = true;
+	m->reread = true;
 	device_schedule(m->device);
 }
 

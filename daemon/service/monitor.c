@@ -7,6 +7,7 @@
 #include "kernel/mounts.h"
 #include "log.h"
 #include "service/service.h"
+#include "service/tally.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -155,34 +156,43 @@ static void not_dm_err(const struct monitor_req *req, const char *why,
 
 /* Re-read the extents if the file may have changed (or FORCE), its size
  * and block count being KNOWN (fstat'ed just before) or looked up now.
- * Returns 0, or -errno. */
+ * A file whose size and block count are the same is read again if it was
+ * written (or swept) since, at most once per check interval, without
+ * flushing its dirty data (a delayed allocation found: with). Returns 0,
+ * or -errno. */
 static int read_extents(struct monitor *m, bool force, const struct stat *known)
 {
+	const struct dm_backend *be = &m->svc->be;
+	double now = ev_now(m->svc->loop);
 	struct extent_list e;
 	struct stat st;
-	int r;
+	bool same;
+	int r = -EAGAIN;
 
 	if (known)
 		st = *known;
 	else if (fstat(m->fd, &st) < 0)
 		return -errno;
-	if (!force && st.st_blocks == m->st_blocks && st.st_size == m->st_size)
+	same = st.st_blocks == m->st_blocks && st.st_size == m->st_size;
+	if (!force && same && !m->reread)
 		return 0;
-	if ((r = m->svc->be.extents(m->svc->be.ctx, m->fd, &e)) < 0)
+	if (!force && same && now - m->reread_at < m->svc->devices.interval) {
+		m->dirty = true; /* a write's re-read waits for a later pass */
+		return 0;
+	}
+	if (!force && same)
+		r = be->extents(be->ctx, m->fd, false, &e);
+	if (r == -EAGAIN)
+		r = be->extents(be->ctx, m->fd, true, &e);
+	if (r < 0)
 		return r;
+	m->reread = false;
+	m->reread_at = now;
 	extent_list_free(&m->want);
 	m->want = e;
 	m->st_blocks = st.st_blocks;
 	m->st_size = st.st_size;
 	return 0;
-}
-
-bool monitor_stale(const struct monitor *m)
-{
-	struct stat st;
-
-	return fstat(m->fd, &st) < 0 || st.st_blocks != m->st_blocks ||
-	       st.st_size != m->st_size;
 }
 
 int monitor_watch_file(struct monitor *m)
@@ -242,8 +252,20 @@ static struct monitor *monitor_new(struct service *s,
 	return m;
 }
 
+/* The pass's waiting plan, if any, goes. */
+static void unplan(struct monitor *m)
+{
+	if (!m->planned)
+		return;
+	plan_free(&m->plan);
+	group_view_free(&m->view);
+	m->planned = false;
+}
+
 static void monitor_free(struct monitor *m)
 {
+	unplan(m);
+	ledger_free(&m->ledger);
 	extent_list_free(&m->want);
 	free(m->path);
 	free(m->alias);
@@ -385,6 +407,13 @@ struct monitor *monitor_add(struct service *s, const struct monitor_req *req,
 		monitor_discard(m);
 		return NULL;
 	}
+	if (req->ledger) {
+		m->ledger = *req->ledger;
+		ledger_init(req->ledger);
+		if (tally_resolve(m) < 0)
+			log_warnx("monitor %s: out of memory: its saved counts "
+				  "are lost", req->path);
+	}
 	m->id = s->next_id++;
 	TAILQ_INSERT_TAIL(&s->monitors, m, entry);
 	TAILQ_INSERT_TAIL(&m->device->monitors, m, dev_entry);
@@ -424,8 +453,13 @@ static void apply(struct monitor *m, const struct group_view *v,
 	size_t released = 0;
 
 	if (group_apply(&m->device->rs, v, p, &new_id, why, sizeof(why)) < 0) {
+		ledger_settle(&m->ledger, false); /* still members */
 		set_error(m, why);
 		return; /* the group is as it was; the next pass retries */
+	}
+	if (m->ledger.pending.n) { /* carried: save them as settled, soon */
+		ledger_settle(&m->ledger, true);
+		monitor_registration_changed(m);
 	}
 	free(m->last_error);
 	m->last_error = NULL;
@@ -513,42 +547,76 @@ static void update_alias(struct monitor *m, const char *alias)
 	m->alias = alias[0] ? s : NULL;
 }
 
-void monitor_sync(struct monitor *m)
+int monitor_sync_plan(struct monitor *m, bool *carried)
 {
 	struct group_view v;
 	struct plan p;
 	bool fresh = m->dirty;
 	int r;
 
+	unplan(m);
 	if (m->state == MS_ENDED || !m->device->rs.valid)
-		return;
+		return 0;
 	if ((r = group_read(&m->device->rs, m->group_id, &v)) <= 0) {
 		if (r == 0)
 			monitor_end(m, "group-deleted",
 				    "group %" PRIu64 " was deleted", m->group_id);
-		return;
+		return 0;
 	}
 	m->regions = v.n;
 	update_alias(m, v.desc.alias);
 	if (m->state == MS_MISSING)
-		goto out; /* follow-path, waiting for the path to return */
+		goto none; /* follow-path, waiting for the path to return */
 	m->dirty = false;
 	/* a monitor synced because the list changed, not its file, plans
 	 * from the extents it knows: no syscall unless the group differs */
 	if ((r = make_plan(m, &v, fresh ? EXTENTS_LOOK : EXTENTS_KNOWN,
 			   &p)) <= 0)
-		goto out;
+		goto none;
 	if (!plan_empty(&p) && !fresh) {
 		/* the group changed, not (that we saw) the file: look again */
 		plan_free(&p);
 		if ((r = make_plan(m, &v, EXTENTS_READ, &p)) <= 0)
-			goto out;
+			goto none;
 	}
-	if (!plan_empty(&p) || v.missing)
-		apply(m, &v, &p);
-	plan_free(&p);
-out:
+	if (plan_empty(&p) && !v.missing) {
+		plan_free(&p);
+		goto none;
+	}
+	/* the counts of what goes are read before anything changes */
+	group_fix_plan(&m->device->rs, &v, &p);
+	if (tally_carry(m, &v, &p))
+		*carried = true;
+	m->view = v;
+	m->plan = p;
+	m->planned = true;
+	return 1;
+none:
 	group_view_free(&v);
+	return 0;
+}
+
+void monitor_sync_apply(struct monitor *m)
+{
+	if (!m->planned)
+		return;
+	if (m->state != MS_ENDED)
+		apply(m, &m->view, &m->plan);
+	unplan(m);
+}
+
+void monitor_sync(struct monitor *m)
+{
+	const struct service_hooks *h = &m->svc->hooks;
+	bool carried = false;
+
+	if (monitor_sync_plan(m, &carried) <= 0)
+		return;
+	if (carried && h->persist && h->persist(h->arg) < 0)
+		log_warnx("monitor %" PRIu64 " (%s): the counts carried could "
+			  "not be saved before their regions go", m->id,
+			  m->path);
+	monitor_sync_apply(m);
 }
 
 void monitor_end(struct monitor *m, const char *reason, const char *fmt, ...)

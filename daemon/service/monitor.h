@@ -10,6 +10,8 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "core/group.h"
+#include "core/ledger.h"
 #include "core/plan.h"
 
 struct device;
@@ -38,8 +40,15 @@ struct monitor {
 	char *last_error;
 	time_t since;
 	bool dirty;             /* the file may have changed: re-read extents */
+	bool reread;            /* written (or swept): read its extents again
+				 * even if its size and blocks are the same */
+	double reread_at;       /* when they were last read (loop time) */
 	bool replaced;          /* follow-path: a new file, maybe not written yet */
 	struct extent_list want; /* the file's extents as last read */
+	struct ledger ledger;   /* I/O counts no region change loses */
+	bool planned;           /* a pass's plan, its counts carried, waits */
+	struct group_view view; /* ... for the group as it was then */
+	struct plan plan;
 	int wd_file, wd_dir;    /* inotify watches, -1 if none */
 	int mnt_id;             /* the mount holding fd (mounts.c), or -1 */
 	ev_timer timer;         /* follow-path grace, unlinked holder check */
@@ -58,6 +67,8 @@ struct monitor_req {
 	bool precise;      /* Create */
 	const char *histogram; /* Create: "10,20" in kernel units, or NULL */
 	bool trusted; /* fd from the fd store: PATH may be stale */
+	struct ledger *ledger; /* counts saved by an earlier start (Add):
+				* the new monitor takes them over */
 };
 
 /* A failed call: a Varlink error name and a one-line message naming the
@@ -81,11 +92,16 @@ enum monitor_added {
  * ADDED_EXISTING or on failure. */
 struct monitor *monitor_add(struct service *s, const struct monitor_req *req,
 			    enum monitor_added *added, struct monitor_err *err);
-/* Whether M's file may have changed since its extents were last read (its
- * size or block count differ): one fstat. */
-bool monitor_stale(const struct monitor *m);
-/* Reconcile M with its device's current list (from the device's pass). */
+/* Reconcile M with its device's current list: monitor_sync_plan, then
+ * monitor_sync_apply, with the owner's persist hook between them if
+ * counts were carried. */
 void monitor_sync(struct monitor *m);
+/* The first half, for a pass over many monitors: plan M's group and read
+ * the counters of the regions the plan drops into M's ledger (pending).
+ * Returns 1 if a plan waits to be applied, 0 if not. */
+int monitor_sync_plan(struct monitor *m, bool *carried);
+/* The second half: apply the waiting plan (the pending counts settle). */
+void monitor_sync_apply(struct monitor *m);
 /* End M: emit "ended", drop its watches and fd; freed by monitor_reap. */
 void monitor_end(struct monitor *m, const char *reason, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -9,23 +9,38 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Each monitor's file is looked at (one fstat) once in this many passes,
- * for changes no event reports, e.g. blocks allocated through mmap; with
- * many monitors, less often: about SWEEP_PER_PASS files per pass. */
-#define SWEEP_PASSES 10
-#define SWEEP_PER_PASS 25
+/* Each monitor's file has its extents read again, for changes no event
+ * reports (a defragmenter's ioctls, blocks allocated through mmap), once
+ * every SWEEP_MIN_S seconds; with many files, less often, so that at most
+ * SWEEP_RATE files are read a second, but at least every SWEEP_MAX_S. */
+#define SWEEP_MIN_S 10.0
+#define SWEEP_MAX_S 30.0
+#define SWEEP_RATE 334.0
+
+/* Passes between two sweeps of one file of D. */
+static uint64_t sweep_period(const struct device *d)
+{
+	double s = d->nmonitors / SWEEP_RATE;
+
+	s = s < SWEEP_MIN_S ? SWEEP_MIN_S : s > SWEEP_MAX_S ? SWEEP_MAX_S : s;
+	return (uint64_t)(s / d->set->interval) + 1;
+}
 
 /* A pass over D: one @stats_list, then every monitor checked against it
  * (if the list is unchanged, only those with a file change or an error to
  * retry). In turn, a few files per pass are looked at for changes no
- * event reports. monitor_sync may end (and unlink) M, never another. */
+ * event reports. Plans are made for every monitor first, then the counts
+ * of the regions they drop saved once, then the plans applied.
+ * monitor_sync_plan may end (and unlink) M, never another. */
 static void pass(void *arg, struct device *d)
 {
+	struct service *s = arg;
 	struct monitor *m, *next;
+	bool carried = false;
+	size_t planned = 0;
 	uint64_t period;
 	int r;
 
-	(void)arg;
 	device_pass_started(d);
 	if ((r = regions_refresh(&d->rs)) < 0) {
 		bool gone = r == -ENXIO || r == -ENODEV;
@@ -41,17 +56,28 @@ static void pass(void *arg, struct device *d)
 		return;
 	}
 	d->passes++;
-	period = d->nmonitors / SWEEP_PER_PASS + 1;
-	if (period < SWEEP_PASSES)
-		period = SWEEP_PASSES;
+	period = sweep_period(d);
 	for (m = TAILQ_FIRST(&d->monitors); m; m = next) {
 		next = TAILQ_NEXT(m, dev_entry);
-		if (!m->dirty && (d->passes + m->id) % period == 0 &&
-		    monitor_stale(m))
-			m->dirty = true; /* changed with no event (mmap) */
+		if ((d->passes + m->id) % period == 0) {
+			m->dirty = true; /* changed with no event? */
+			m->reread = true;
+			m->reread_at = 0;
+		}
 		if (r == 1 && !m->dirty && !m->last_error)
 			continue;
-		monitor_sync(m);
+		planned += monitor_sync_plan(m, &carried);
+	}
+	if (!planned)
+		return;
+	/* the counts carried are saved once for the pass, before any of the
+	 * regions they came from goes */
+	if (carried && s->hooks.persist && s->hooks.persist(s->hooks.arg) < 0)
+		log_warnx("device %s (%s): the counts carried could not be "
+			  "saved before their regions go", d->name, d->devstr);
+	for (m = TAILQ_FIRST(&d->monitors); m; m = next) {
+		next = TAILQ_NEXT(m, dev_entry);
+		monitor_sync_apply(m);
 	}
 }
 

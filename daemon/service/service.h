@@ -33,13 +33,17 @@ struct service_hooks {
 	 * longer. */
 	void (*keep_fd)(void *arg, const struct monitor *m);
 	void (*drop_fd)(void *arg, const struct monitor *m);
+	/* Save the registrations and their ledgers now: counts were
+	 * carried, and the regions they came from are about to go. Returns
+	 * 0 or -errno (the deletes go ahead: the group must match). */
+	int (*persist)(void *arg);
 	void *arg;
 };
 
 struct service {
 	struct ev_loop *loop;
 	struct dm_backend be;
-	struct dm_counters counters; /* dm ioctls sent, by kind */
+	struct ioctl_counts counters; /* dm ioctls sent, by kind */
 	struct service_hooks hooks;
 	pid_t ignore_holder; /* holds our files but is no user (fd store) */
 	bool stop_when_empty; /* the loop ends with the last monitor */

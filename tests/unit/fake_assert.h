@@ -72,7 +72,8 @@ static inline void assert_fake_ids_fn(dev_t dev, const uint64_t *ids, size_t n)
 static inline void assert_calls_fn(enum fake_op op, unsigned long want)
 {
 	static const char *names[] = { "identify", "list",    "create",
-				       "remove",   "set_aux", "extents" };
+				       "remove",   "set_aux", "extents",
+				       "print" };
 	unsigned long got = fake_calls(op);
 
 	if (got != want)

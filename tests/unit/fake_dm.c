@@ -386,12 +386,13 @@ static int op_set_aux(void *ctx, dev_t dev, uint64_t id, const char *aux)
 	return r < 0 ? r : fake_set_region_aux(dev, id, aux);
 }
 
-static int op_extents(void *ctx, int fd, struct extent_list *out)
+static int op_extents(void *ctx, int fd, bool sync, struct extent_list *out)
 {
 	const struct fake_fd *slot;
 	int r;
 
 	(void)ctx;
+	(void)sync;
 	memset(out, 0, sizeof(*out));
 	if ((r = enter(FAKE_EXTENTS, 0, NULL)) < 0)
 		return r;
@@ -407,6 +408,86 @@ static int op_extents(void *ctx, int fd, struct extent_list *out)
 	return 0;
 }
 
+void fake_io(dev_t dev, uint64_t sector, uint64_t nsect, bool write,
+	     uint64_t ms)
+{
+	struct fake_dev *d = find_dev(dev);
+	int w = write ? 4 : 0; /* the write counters follow the reads' */
+
+	for (size_t i = 0; d && i < d->n; i++) {
+		struct fake_region *r = &d->r[i];
+		uint64_t t = r->precise ? ms * 1000000 : ms, b = 0;
+		if (sector >= r->start + r->len || sector + nsect <= r->start)
+			continue;
+		r->io[0 + w]++;
+		r->io[2 + w] += nsect;
+		r->io[3 + w] += t;
+		r->io[9] += t;
+		r->io[10] += t;
+		r->io[write ? 12 : 11] += t;
+		/* the bucket: the first bound above MS (ms bounds) */
+		for (const char *p = r->histogram; p && *p; b++) {
+			char *end;
+			if (strtoull(p, &end, 10) > (r->precise ? ms * 1000000 : ms))
+				break;
+			p = *end == ',' ? end + 1 : end;
+		}
+		if (r->histogram && b < FAKE_BUCKETS)
+			r->bucket[b]++;
+	}
+}
+
+int fake_clear_counters(dev_t dev, uint64_t id)
+{
+	struct fake_dev *d = find_dev(dev);
+	struct fake_region *r = d ? find_region(d, id) : NULL;
+
+	if (!r)
+		return -FAKE_ENOREGION;
+	memset(r->io, 0, sizeof(r->io));
+	memset(r->bucket, 0, sizeof(r->bucket));
+	return 0;
+}
+
+/* The counts of a histogram with BOUNDS ("10,20"): one more than them. */
+static size_t buckets_of(const char *bounds)
+{
+	size_t n = 1;
+
+	for (const char *p = bounds; *p; p++)
+		n += *p == ',';
+	return n < FAKE_BUCKETS ? n : FAKE_BUCKETS;
+}
+
+static int op_print(void *ctx, dev_t dev, uint64_t id, const char **text)
+{
+	const struct fake_region *reg;
+	struct fake_dev *d;
+	char buf[1024];
+	int r, off;
+
+	(void)ctx;
+	if ((r = enter(FAKE_PRINT, dev, &d)) < 0)
+		return r;
+	if (!(reg = find_region(d, id)))
+		return -FAKE_ENOREGION;
+	off = snprintf(buf, sizeof(buf), "%llu+%llu",
+		       (unsigned long long)reg->start,
+		       (unsigned long long)reg->len);
+	for (int i = 0; i < 13; i++)
+		off += snprintf(buf + off, sizeof(buf) - (size_t)off, " %llu",
+				(unsigned long long)reg->io[i]);
+	for (size_t i = 0; reg->histogram && i < buckets_of(reg->histogram); i++)
+		off += snprintf(buf + off, sizeof(buf) - (size_t)off, "%s%llu",
+				i ? ":" : " ",
+				(unsigned long long)reg->bucket[i]);
+	snprintf(buf + off, sizeof(buf) - (size_t)off, "\n");
+	if (!(F.text = strdup(buf)))
+		return -ENOMEM;
+	*text = F.text;
+	return 0;
+}
+
 struct dm_backend fake_backend(void)
 {
 	return (struct dm_backend){
@@ -416,6 +497,7 @@ struct dm_backend fake_backend(void)
 		.remove = op_remove,
 		.set_aux = op_set_aux,
 		.extents = op_extents,
+		.print = op_print,
 		.ctx = &F,
 	};
 }

@@ -21,12 +21,16 @@ enum fake_op {
 	FAKE_REMOVE,
 	FAKE_SET_AUX,
 	FAKE_EXTENTS,
+	FAKE_PRINT,
 	FAKE_NOPS
 };
 
 /* What the kernel's dm_stats_delete/dm_stats_set_aux return for an id
  * that has no region (__dm_stats_find() fails: -ENOENT in dm-stats.c). */
 #define FAKE_ENOREGION ENOENT
+
+/* Histogram counts kept per region (bounds + 1). */
+#define FAKE_BUCKETS 16
 
 /* fake_add_region's id: the lowest free one, as @stats_create gives. */
 #define FAKE_ID_LOWEST UINT64_MAX
@@ -37,6 +41,10 @@ struct fake_region {
 	char *aux_data; /* "" when none (listed as "-") */
 	bool precise;
 	char *histogram; /* "10,20" or NULL */
+	/* the 13 counters @stats_print gives (ms, or ns if precise), and the
+	 * histogram's counts (one more than its bounds) */
+	uint64_t io[13];
+	uint64_t bucket[FAKE_BUCKETS];
 };
 
 /* Forget everything: devices, regions, extents, faults, counters, hook,
@@ -63,6 +71,15 @@ const struct fake_region *fake_region(dev_t dev, uint64_t id);
 /* Regions on DEV; the I-th lowest id (I < fake_count). */
 size_t fake_count(dev_t dev);
 const struct fake_region *fake_region_at(dev_t dev, size_t i);
+
+/* I/O of NSECT sectors at SECTOR of DEV completed in MS milliseconds
+ * (a write if WRITE): counted, as dm-stats does, in every region it
+ * overlaps (reads or writes + 1, sectors + NSECT, time + MS, io ticks +
+ * MS, and the histogram's bucket for MS). */
+void fake_io(dev_t dev, uint64_t sector, uint64_t nsect, bool write,
+	     uint64_t ms);
+/* @stats_clear of region ID: its counters go to 0. 0 or -FAKE_ENOREGION. */
+int fake_clear_counters(dev_t dev, uint64_t id);
 
 /* What the extents op returns for FD (copied; at most 64). */
 void fake_set_extents(int fd, const struct extent *e, size_t n);

@@ -66,6 +66,13 @@ static bool contains_extent(const struct extent *v, size_t n, uint64_t start,
 	return false;
 }
 
+static int cmp_range(const void *a, const void *b)
+{
+	const struct extent *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
 static void assert_id_set(const uint64_t *got, size_t ngot,
 			  const uint64_t *want, size_t nwant)
 {
@@ -433,17 +440,61 @@ static void test_plan_partial_overlap(void **state)
 	(void)state;
 	struct plan p;
 
-	/* member shorter than the wanted range (file grew in place) */
+	/* member shorter than the wanted range (file grew in place): it
+	 * stays, and the new tail gets a region of its own */
 	{
 		struct extent w[] = {{0, 16}};
 		struct extent_list want = want_of(w, 1);
 		const struct member m[] = {{0, 0, 8}};
 		memset(&p, 0, sizeof(p));
 		assert_int_equal(plan_make(m, 1, &want, &p), 0);
-		const uint64_t remove[] = {0};
-		assert_id_set(p.remove, p.nremove, remove, 1);
+		assert_int_equal(p.nremove, 0);
+		assert_int_equal(p.nkeep, 1);
+		assert_int_equal(p.keep[0], 0);
+		const struct extent tail[] = {{8, 8}};
+		assert_extent_set(p.create, p.ncreate, tail, 1);
+		plan_free(&p);
+	}
+	/* a member inside the range, at neither end (two extents that became
+	 * one): kept, with a region on each side */
+	{
+		struct extent w[] = {{0, 24}};
+		struct extent_list want = want_of(w, 1);
+		const struct member m[] = {{5, 8, 8}};
+		memset(&p, 0, sizeof(p));
+		assert_int_equal(plan_make(m, 1, &want, &p), 0);
+		assert_int_equal(p.nremove, 0);
+		assert_int_equal(p.nkeep, 1);
+		const struct extent sides[] = {{0, 8}, {16, 8}};
+		assert_extent_set(p.create, p.ncreate, sides, 2);
+		plan_free(&p);
+	}
+	/* grown in place PLAN_PIECES_MAX times: one region again */
+	{
+		struct extent w[] = {{0, 40}};
+		struct extent_list want = want_of(w, 1);
+		const struct member m[] = {{1, 0, 8}, {2, 8, 8}, {3, 16, 8},
+					   {4, 24, 8}};
+		memset(&p, 0, sizeof(p));
+		assert_int_equal(PLAN_PIECES_MAX, 4);
+		assert_int_equal(plan_make(m, 4, &want, &p), 0);
+		const uint64_t remove[] = {1, 2, 3, 4};
+		assert_id_set(p.remove, p.nremove, remove, 4);
 		assert_int_equal(p.nkeep, 0);
 		assert_extent_set(p.create, p.ncreate, w, 1);
+		plan_free(&p);
+	}
+	/* at PLAN_PIECES_MAX pieces exactly: kept */
+	{
+		struct extent w[] = {{0, 32}};
+		struct extent_list want = want_of(w, 1);
+		const struct member m[] = {{1, 0, 8}, {2, 8, 8}, {3, 16, 8}};
+		memset(&p, 0, sizeof(p));
+		assert_int_equal(plan_make(m, 3, &want, &p), 0);
+		assert_int_equal(p.nremove, 0);
+		assert_int_equal(p.nkeep, 3);
+		const struct extent tail[] = {{24, 8}};
+		assert_extent_set(p.create, p.ncreate, tail, 1);
 		plan_free(&p);
 	}
 	/* member longer than the wanted range */
@@ -597,22 +648,64 @@ static void test_plan_property(void **state)
 		}
 		for (size_t i = 0; i < p.ncreate; i++)
 			res[k++] = p.create[i];
-		/* exactly the wanted set, each range once */
-		assert_extent_set(res, nres, w, nw);
+		/* the kept and created ranges tile each wanted extent, with
+		 * no gap, overlap or piece outside it, in at most
+		 * PLAN_PIECES_MAX pieces */
+		qsort(res, nres, sizeof(*res), cmp_range);
+		size_t at = 0;
+		for (size_t i = 0; i < nw; i++) {
+			uint64_t cur = w[i].start, end = w[i].start + w[i].len;
+			size_t pieces = 0;
+			while (at < nres && res[at].start == cur &&
+			       res[at].start + res[at].len <= end) {
+				cur += res[at++].len;
+				pieces++;
+			}
+			if (cur != end || pieces > PLAN_PIECES_MAX)
+				fail_msg("iter %d: extent %llu+%llu covered up to "
+					 "%llu in %zu pieces", iter,
+					 (unsigned long long)w[i].start,
+					 (unsigned long long)w[i].len,
+					 (unsigned long long)cur, pieces);
+		}
+		if (at != nres)
+			fail_msg("iter %d: %zu ranges outside every extent", iter,
+				 nres - at);
 
-		/* minimal: a wanted range that some member has is kept, not
-		 * recreated (nkeep == number of wanted ranges matched) */
-		size_t matched = 0;
+		/* a wanted range that some member has is kept, not
+		 * recreated: it is then its extent's only piece */
 		for (size_t i = 0; i < nw; i++) {
 			bool any = false;
 			for (size_t j = 0; j < nm; j++)
 				if (m[j].start == w[i].start && m[j].len == w[i].len)
 					any = true;
-			if (any)
-				matched++;
+			if (any && contains_extent(p.create, p.ncreate, w[i].start,
+						   w[i].len))
+				fail_msg("iter %d: extent %llu+%llu recreated",
+					 iter, (unsigned long long)w[i].start,
+					 (unsigned long long)w[i].len);
 		}
-		assert_int_equal(p.nkeep, matched);
-		assert_int_equal(p.ncreate, nw - matched);
+		/* a member wholly inside an extent, overlapping no other
+		 * member, is kept (its counts stay) unless the extent had too
+		 * many pieces */
+		for (size_t j = 0; j < nm; j++) {
+			bool inside = false, alone = true, remade = false;
+			for (size_t i = 0; i < nw; i++)
+				if (m[j].start >= w[i].start &&
+				    m[j].start + m[j].len <= w[i].start + w[i].len) {
+					inside = true;
+					remade = contains_extent(p.create, p.ncreate,
+								 w[i].start, w[i].len);
+				}
+			for (size_t q = 0; q < nm; q++)
+				if (q != j && m[q].start < m[j].start + m[j].len &&
+				    m[j].start < m[q].start + m[q].len)
+					alone = false;
+			if (inside && alone && !remade &&
+			    !contains_id(p.keep, p.nkeep, m[j].id))
+				fail_msg("iter %d: member %llu dropped", iter,
+					 (unsigned long long)m[j].id);
+		}
 		assert_int_equal(plan_empty(&p), p.ncreate == 0 && p.nremove == 0);
 
 		free(res);

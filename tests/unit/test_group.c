@@ -27,14 +27,14 @@
 
 struct fx {
 	struct dm_backend be;
-	struct dm_counters count;
+	struct ioctl_counts count;
 	struct regions rs;
 	/* what a test allocates, freed by teardown even if the test fails */
 	struct group_view v, v2;
 	struct plan p;
 	struct extent_list e;
 	struct regions rs2;
-	struct dm_counters c2;
+	struct ioctl_counts c2;
 	char *log;
 };
 
@@ -361,13 +361,13 @@ static void test_fake_ops_follow_dm_stats(void **state)
 		7,
 		(const struct extent[]){ { 300, 8 }, { 100, 8 }, { 108, 4 } },
 		3);
-	assert_int_equal(f->be.extents(f->be.ctx, 7, &f->e), 0);
+	assert_int_equal(f->be.extents(f->be.ctx, 7, true, &f->e), 0);
 	assert_int_equal(f->e.n, 2);
 	assert_int_equal(f->e.v[0].start, 100);
 	assert_int_equal(f->e.v[0].len, 12);
 	assert_int_equal(f->e.v[1].start, 300);
 	extent_list_free(&f->e);
-	assert_int_equal(f->be.extents(f->be.ctx, 8, &f->e), -EBADF);
+	assert_int_equal(f->be.extents(f->be.ctx, 8, true, &f->e), -EBADF);
 
 	assert_calls(FAKE_IDENTIFY, 2);
 	assert_calls(FAKE_CREATE, 4);
@@ -865,7 +865,7 @@ static void test_apply_keeps_creates_removes(void **state)
 		(const struct extent[]){
 			{ 600, 8 }, { 100, 8 }, { 300, 8 }, { 500, 8 } },
 		4);
-	assert_int_equal(f->be.extents(f->be.ctx, 42, &f->e), 0);
+	assert_int_equal(f->be.extents(f->be.ctx, 42, true, &f->e), 0);
 	plan_for(f, 0, &f->e, &f->v, &f->p);
 	assert_int_equal(f->p.nkeep, 2);
 	assert_int_equal(f->p.nremove, 1);

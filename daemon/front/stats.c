@@ -1,0 +1,130 @@
+/* stats.c: the Stats method's answer for one monitor: its file's I/O
+ * totals, read from the kernel and its ledger, as a FileStats object. */
+#include "front/stats.h"
+#include "core/counters.h"
+#include "service/device.h"
+#include "service/monitor.h"
+#include "service/tally.h"
+#include "varlink.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#define SECTOR_BYTES 512
+#define BOUNDS_MAX 1024
+
+/* V as a JSON integer, exactly (a double would round past 2^53). */
+static bool add_u64(cJSON *o, const char *key, uint64_t v)
+{
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%" PRIu64, v);
+	return cJSON_AddRawToObject(o, key, buf) != NULL;
+}
+
+static cJSON *u64_array(const uint64_t *v, size_t n)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; a && i < n; i++) {
+		char buf[24];
+		cJSON *e;
+		snprintf(buf, sizeof(buf), "%" PRIu64, v[i]);
+		if (!(e = cJSON_CreateRaw(buf)) || !cJSON_AddItemToArray(a, e)) {
+			cJSON_Delete(e);
+			cJSON_Delete(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+static bool add_histogram(cJSON *o, const struct io_counters *c,
+			  const uint64_t *bounds, size_t n)
+{
+	cJSON *h, *b, *k;
+
+	if (!n || c->nbuckets != n + 1)
+		return cJSON_AddNullToObject(o, "histogram") != NULL;
+	h = cJSON_CreateObject();
+	b = u64_array(bounds, n);
+	k = u64_array(c->bucket, c->nbuckets);
+	if (!h || !b || !k || !cJSON_AddItemToObject(h, "bounds_ns", b) ||
+	    (b = NULL, !cJSON_AddItemToObject(h, "counts", k)) ||
+	    (k = NULL, !cJSON_AddItemToObject(o, "histogram", h))) {
+		cJSON_Delete(b);
+		cJSON_Delete(k);
+		cJSON_Delete(h);
+		return false;
+	}
+	return true;
+}
+
+static bool add_counters(cJSON *o, const struct io_counters *c)
+{
+	static const struct {
+		const char *key;
+		int field;
+		uint64_t scale;
+	} keys[] = {
+		{ "reads", IO_READS, 1 },
+		{ "reads_merged", IO_READS_MERGED, 1 },
+		{ "read_bytes", IO_READ_SECTORS, SECTOR_BYTES },
+		{ "read_time_ns", IO_READ_TIME, 1 },
+		{ "writes", IO_WRITES, 1 },
+		{ "writes_merged", IO_WRITES_MERGED, 1 },
+		{ "write_bytes", IO_WRITE_SECTORS, SECTOR_BYTES },
+		{ "write_time_ns", IO_WRITE_TIME, 1 },
+		{ "in_flight", IO_IN_FLIGHT, 1 },
+		{ "io_time_ns", IO_TIME, 1 },
+		{ "io_time_weighted_ns", IO_TIME_WEIGHTED, 1 },
+		{ "read_busy_ns", IO_READ_TOTAL_TIME, 1 },
+		{ "write_busy_ns", IO_WRITE_TOTAL_TIME, 1 },
+	};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		uint64_t v = c->v[keys[i].field];
+		if (v > UINT64_MAX / keys[i].scale)
+			v = UINT64_MAX / keys[i].scale; /* saturate */
+		if (!add_u64(o, keys[i].key, v * keys[i].scale))
+			return false;
+	}
+	return true;
+}
+
+cJSON *stats_file_json(struct monitor *m, char *why, size_t whylen)
+{
+	uint64_t bounds[BOUNDS_MAX];
+	struct io_counters c;
+	size_t nb;
+	cJSON *o;
+	bool ok;
+	int r;
+
+	if ((r = tally_read(m, &c, bounds, BOUNDS_MAX, &nb, why, whylen)) < 0)
+		return NULL;
+	if (r == 1) /* a reset moved counts into the ledger: save them */
+		monitor_registration_changed(m);
+	o = cJSON_CreateObject();
+	ok = o != NULL;
+	ok = ok && cJSON_AddNumberToObject(o, "id", (double)m->id);
+	ok = ok && vl_add_text(o, "path", m->path);
+	ok = ok && (m->alias ? vl_add_text(o, "alias", m->alias)
+			     : cJSON_AddNullToObject(o, "alias") != NULL);
+	ok = ok && cJSON_AddStringToObject(o, "device", m->device->devstr);
+	ok = ok && vl_add_text(o, "dm_name", m->device->name);
+	ok = ok && cJSON_AddNumberToObject(o, "group_id", (double)m->group_id);
+	ok = ok && cJSON_AddNumberToObject(o, "regions", (double)m->regions);
+	ok = ok && add_counters(o, &c);
+	ok = ok && add_u64(o, "carried_regions", m->ledger.carried);
+	ok = ok && add_u64(o, "resets", m->ledger.resets);
+	ok = ok && add_histogram(o, &c, bounds, nb);
+	counters_free(&c);
+	if (!ok) {
+		snprintf(why, whylen, "out of memory");
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}

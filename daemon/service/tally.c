@@ -1,0 +1,147 @@
+/* tally.c: a monitor's I/O counts: the counters of regions its plan drops
+ * carried into its ledger, and its totals read from its live regions. */
+#define _GNU_SOURCE
+#include "service/tally.h"
+#include "core/ledger.h"
+#include "log.h"
+#include "service/device.h"
+#include "service/monitor.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct member *member_of(const struct group_view *v, uint64_t id)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (v->members[i].id == id)
+			return &v->members[i];
+	return NULL;
+}
+
+size_t tally_carry(struct monitor *m, const struct group_view *v,
+		   const struct plan *p)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->nremove; i++) {
+		const struct member *x = member_of(v, p->remove[i]);
+		struct io_counters c;
+		int r;
+
+		if (!x)
+			continue;
+		r = regions_print(&m->device->rs, x->id, &c);
+		if (r < 0)
+			log_warnx("monitor %" PRIu64 " (%s): cannot read the "
+				  "counters of region %" PRIu64 " before it "
+				  "goes: %s; its counts as last read are kept",
+				  m->id, m->path, x->id, strerror(-r));
+		if (ledger_carry(&m->ledger, x->id, x->start, x->len,
+				 r < 0 ? NULL : &c) < 0)
+			log_warnx("monitor %" PRIu64 " (%s): out of memory: "
+				  "the counts of region %" PRIu64 " are lost",
+				  m->id, m->path, x->id);
+		else
+			n++;
+		counters_free(&c);
+	}
+	return n;
+}
+
+static uint64_t *member_ids(const struct group_view *v)
+{
+	uint64_t *ids = malloc((v->n ? v->n : 1) * sizeof(*ids));
+
+	for (size_t i = 0; ids && i < v->n; i++)
+		ids[i] = v->members[i].id;
+	return ids;
+}
+
+int tally_resolve(struct monitor *m)
+{
+	struct group_view v;
+	uint64_t *ids;
+	int r;
+
+	if (!m->ledger.pending.n)
+		return 0;
+	if ((r = group_read(&m->device->rs, m->group_id, &v)) < 0)
+		return r;
+	if (!(ids = member_ids(&v))) {
+		group_view_free(&v);
+		return -ENOMEM;
+	}
+	ledger_resolve(&m->ledger, ids, v.n);
+	free(ids);
+	group_view_free(&v);
+	return 0;
+}
+
+/* The leader's histogram bounds ("10,20" in ms, or ns if precise) in ns. */
+static size_t bounds_ns(const struct group_view *v, uint64_t *out, size_t max)
+{
+	const char *p = v->histogram;
+	size_t n = 0;
+
+	while (p && *p && n < max) {
+		char *end;
+		unsigned long long b = strtoull(p, &end, 10);
+		if (end == p)
+			break;
+		out[n++] = v->precise ? b : b * 1000000ULL;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return n;
+}
+
+int tally_read(struct monitor *m, struct io_counters *out, uint64_t *bounds,
+	       size_t max, size_t *n, char *why, size_t whylen)
+{
+	struct group_view v;
+	uint64_t *ids;
+	bool reset = false;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	*n = 0;
+	if ((r = group_read(&m->device->rs, m->group_id, &v)) <= 0) {
+		snprintf(why, whylen, "cannot read the counters of %s: %s",
+			 m->path, r < 0 ? "out of memory"
+					: "its group is not in the region list");
+		return r < 0 ? r : -ENOENT;
+	}
+	for (size_t i = 0; i < v.n; i++) {
+		const struct member *x = &v.members[i];
+		struct io_counters c;
+		if ((r = regions_print(&m->device->rs, x->id, &c)) < 0) {
+			snprintf(why, whylen, "cannot read the counters of %s: "
+				 "@stats_print %" PRIu64 " on %s: %s", m->path,
+				 x->id, m->device->name, strerror(-r));
+			goto out;
+		}
+		r = ledger_observe(&m->ledger, x->id, x->start, x->len, &c);
+		counters_free(&c);
+		if (r < 0)
+			goto nomem;
+		reset |= r == 1;
+	}
+	if (!(ids = member_ids(&v)))
+		goto nomem;
+	reset |= ledger_prune(&m->ledger, ids, v.n) > 0;
+	free(ids);
+	*n = bounds_ns(&v, bounds, max);
+	if ((r = ledger_total(&m->ledger, out)) < 0)
+		goto nomem;
+	r = reset;
+	goto out;
+nomem:
+	snprintf(why, whylen, "cannot read the counters of %s: out of memory",
+		 m->path);
+	r = -ENOMEM;
+out:
+	group_view_free(&v);
+	return r;
+}
