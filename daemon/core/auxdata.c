@@ -376,33 +376,6 @@ bad:
 	return -EINVAL;
 }
 
-/* Find the end of a quoted alias starting after the opening quote. */
-static const char *quoted_end(const char *p)
-{
-	for (; *p; p++) {
-		if (*p == '\\' && p[1])
-			p++;
-		else if (*p == '"')
-			return p;
-	}
-	return NULL;
-}
-
-static char *unescape_quoted(const char *s, size_t len)
-{
-	char *r = malloc(len + 1), *o = r;
-
-	if (!r)
-		return NULL;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '\\' && i + 1 < len)
-			i++;
-		*o++ = s[i];
-	}
-	*o = '\0';
-	return r;
-}
-
 int aux_group_parse(const char *aux, struct aux_group *g)
 {
 	const char *tag, *alias, *colon, *members, *hash;
@@ -412,12 +385,13 @@ int aux_group_parse(const char *aux, struct aux_group *g)
 	if (!tag)
 		return 0;
 	alias = tag + strlen(GROUP_TAG);
-	if (*alias == '"') {
-		const char *q = quoted_end(alias + 1);
-		if (!q || q[1] != ':')
-			return -EINVAL;
+	/* LVM2's quoted form: the alias's bytes up to the first '":', with
+	 * nothing escaped (as LVM2 reads it); without a '":', the quote is
+	 * the alias's own first byte (Debian 12's form) */
+	const char *q = *alias == '"' ? strstr(alias + 1, "\":") : NULL;
+	if (q) {
 		g->quoted = true;
-		g->alias = unescape_quoted(alias + 1, (size_t)(q - alias - 1));
+		g->alias = dup_range(alias + 1, (size_t)(q - alias - 1));
 		colon = q + 1;
 	} else {
 		colon = strchr(alias, ':');
@@ -482,15 +456,17 @@ char *aux_members_format(const uint64_t *ids, size_t n)
 	return s;
 }
 
-static bool alias_needs_quotes(const char *a)
+/* Whether only the quoted form holds ALIAS: a space ends Debian 12's
+ * aux_data, a ':' its alias, and a leading '"' would read as quoted. */
+bool aux_alias_needs_quotes(const char *a)
 {
-	return strpbrk(a, ":#\"\\ \t") != NULL;
+	return strpbrk(a, ": ") != NULL || a[0] == '"';
 }
 
 char *aux_group_format(const struct aux_group *g)
 {
 	const char *alias = g->alias ? g->alias : "";
-	bool quote = g->quoted || alias_needs_quotes(alias);
+	bool quote = g->quoted || aux_alias_needs_quotes(alias);
 	char *members = aux_members_format(g->members, g->n), *s, *o;
 	size_t cap;
 
@@ -506,11 +482,8 @@ char *aux_group_format(const struct aux_group *g)
 	o = s + sprintf(s, "%s" GROUP_TAG, g->prefix ? g->prefix : "");
 	if (quote)
 		*o++ = '"';
-	for (const char *a = alias; *a; a++) {
-		if (quote && (*a == '"' || *a == '\\'))
-			*o++ = '\\';
+	for (const char *a = alias; *a; a++) /* as is: dmstats unescapes none */
 		*o++ = *a;
-	}
 	if (quote)
 		*o++ = '"';
 	sprintf(o, ":%s#%s", members,
@@ -550,7 +523,7 @@ bool aux_alias_valid(const char *alias)
 	for (const char *p = alias; *p; p++)
 		if ((unsigned char)*p < 0x20 && *p != '\t')
 			return false;
-		else if (*p == 0x7f)
+		else if (*p == 0x7f || *p == ':') /* no dmstats reads a ':' */
 			return false;
 	return true;
 }

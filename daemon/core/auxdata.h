@@ -36,7 +36,9 @@ struct aux_list {
 };
 
 /* A group descriptor: DMS_GROUP=ALIAS:MEMBERS#USER_AUX (Debian 12's
- * libdevmapper) or DMS_GROUP="ALIAS":MEMBERS#USER_AUX (newer LVM2). */
+ * libdevmapper) or DMS_GROUP="ALIAS":MEMBERS#USER_AUX (LVM2 2.03.23 and
+ * later). Neither escapes anything in the alias: Debian 12's ends it at
+ * the first ':', LVM2's at the first '":'. */
 struct aux_group {
 	char *alias;    /* "" when none */
 	bool quoted;    /* alias was written in the quoted form */
@@ -75,8 +77,12 @@ int aux_region_parse(const char *row, size_t len, struct aux_region *r);
 int aux_group_parse(const char *aux, struct aux_group *g);
 void aux_group_free(struct aux_group *g);
 /* The group as aux_data text (malloc'd), members written as ranges
- * ("0-3,5"). Uses the quoted form if g->quoted or the alias needs it. */
+ * ("0-3,5"). Uses the quoted form if g->quoted or the alias needs it; the
+ * alias is written as it is. */
 char *aux_group_format(const struct aux_group *g);
+/* Whether ALIAS can be written in the quoted form only: it has a space or
+ * a ':', or starts with '"'. (Debian 12's dmstats reads no such group.) */
+bool aux_alias_needs_quotes(const char *alias);
 /* Format a member list as ranges into a malloc'd string. */
 char *aux_members_format(const uint64_t *ids, size_t n);
 /* Parse "0-3,5" into a sorted unique malloc'd array. Returns 0, -EINVAL
@@ -90,7 +96,8 @@ void aux_ids_sort(uint64_t *ids, size_t n);
 char *aux_escape_arg(const char *s);
 
 /* Is ALIAS acceptable for a group we create: at most DMF_ALIAS_MAX bytes,
- * no control characters but tab, no newline. */
+ * no control characters but tab, no newline, no ':' (no dmstats reads
+ * it back). */
 bool aux_alias_valid(const char *alias);
 
 #endif

@@ -49,6 +49,9 @@ struct dm_backend {
 	 * counters), valid until the next operation on CTX. */
 	int (*print)(void *ctx, dev_t dev, uint64_t id, const char **text);
 	void *ctx;
+	/* The host's dmstats reads DMS_GROUP="alias" (LVM2 2.03.23 and
+	 * later): new groups are written so; else DMS_GROUP=alias. */
+	bool quoted_aliases;
 };
 
 #endif

@@ -136,6 +136,7 @@ int group_create(struct regions *rs, const struct extent_list *e,
 {
 	struct region_args a = { PROGRAM_ID_DEFAULT, "", precise, histogram };
 	struct aux_group desc = { .alias = (char *)(alias ? alias : ""),
+				  .quoted = rs->be->quoted_aliases,
 				  .user_aux = (char *)"",
 				  .prefix = (char *)"" };
 	size_t n = e->n ? e->n : 1;
@@ -147,6 +148,10 @@ int group_create(struct regions *rs, const struct extent_list *e,
 		snprintf(why, whylen, "out of memory");
 		goto out;
 	}
+	if (!desc.quoted && aux_alias_needs_quotes(desc.alias))
+		log_warnx("device %s: group alias \"%s\" has a space or a ':': "
+			  "this host's dmstats cannot read the group", rs->name,
+			  desc.alias);
 	/* The kernel gives each new region the lowest free id: predict them,
 	 * and the first region is created with the group's descriptor in
 	 * it, which saves a @stats_set_aux per group. If another program

@@ -180,6 +180,19 @@ static int extents(void *ctx, int fd, bool sync, struct extent_list *out)
 	return fiemap_read(fd, sync, out);
 }
 
+/* Whether this libdevmapper reads quoted group aliases: 1.02.197 (LVM2
+ * 2.03.23) and later do; Debian 12's 1.02.185 does not. */
+static bool reads_quoted_aliases(void)
+{
+	char v[64] = "";
+	unsigned a = 0, b = 0, c = 0;
+
+	if (!dm_get_library_version(v, sizeof(v)) ||
+	    sscanf(v, "%u.%u.%u", &a, &b, &c) != 3)
+		return false;
+	return a > 1 || (a == 1 && (b > 2 || (b == 2 && c >= 197)));
+}
+
 void dmstats_backend(struct dmstats *s, struct dm_backend *be)
 {
 	s->last = NULL;
@@ -190,5 +203,6 @@ void dmstats_backend(struct dmstats *s, struct dm_backend *be)
 	be->set_aux = set_aux;
 	be->extents = extents;
 	be->print = print;
+	be->quoted_aliases = reads_quoted_aliases();
 	be->ctx = s;
 }
