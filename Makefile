@@ -47,7 +47,7 @@ SERVER_SRC = daemon/front/server.c daemon/front/control.c \
 	     daemon/front/stats.c daemon/front/state.c daemon/kernel/fdstore.c
 DAEMON_SRC = $(SERVER_SRC) $(MONITOR_SRC) $(PROTO_SRC)
 CLIENT_SRC = client/events.c protocol/client.c $(PROTO_SRC)
-CTL_SRC    = client/dmfilemapctl.c $(CLIENT_SRC)
+CTL_SRC    = client/dmfilemapctl.c client/stats.c client/rawjson.c $(CLIENT_SRC)
 SHIM_SRC   = $(sort client/dmfilemapd.c daemon/front/solo.c $(CLIENT_SRC) $(MONITOR_SRC))
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))

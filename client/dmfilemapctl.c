@@ -1,8 +1,9 @@
 /* dmfilemapctl.c: the command-line client of the supervisor: add, remove,
- * list, info and watch, for people (text) and scripts (--json). */
+ * list, info, stats and watch, for people (text) and scripts (--json). */
 #define _GNU_SOURCE
 #include "client.h"
 #include "dmfilemap.h"
+#include "ctl.h"
 #include "events.h"
 
 #include <errno.h>
@@ -10,12 +11,14 @@
 #include <stdarg.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-#define PROG "dmfilemapctl"
 
 static const char usage_text[] =
 	"usage: " PROG " [--socket PATH] COMMAND [ARGS]\n"
@@ -32,6 +35,10 @@ static const char usage_text[] =
 	"      stop monitoring (and delete the group's regions)\n"
 	"  list [--json]        the monitors\n"
 	"  info [--json]        the supervisor: version, pid, uptime, ioctls\n"
+	"  stats [FILE... | --id N...] [--json] [--interval S [--count N]]\n"
+	"      the I/O totals of the monitored files (all of them if none is\n"
+	"      named); with --interval, rates over every S seconds as in\n"
+	"      iostat -x, N times (without --count: until interrupted)\n"
 	"  watch [--json] [--id N]\n"
 	"      print monitor events as they happen, one a line\n"
 	"\n"
@@ -46,7 +53,7 @@ static const char usage_text[] =
 
 static const char *socket_opt;
 
-static void usage_error(const char *fmt, const char *arg)
+void usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, PROG ": ");
 	fprintf(stderr, fmt, arg);
@@ -54,9 +61,7 @@ static void usage_error(const char *fmt, const char *arg)
 	exit(DMF_EXIT_USAGE);
 }
 
-static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2),
-						     noreturn));
-static void fail(const char *fmt, ...)
+void fail(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -66,7 +71,7 @@ static void fail(const char *fmt, ...)
 	exit(DMF_EXIT_FAIL);
 }
 
-static void connect_or_fail(struct client *c)
+void connect_or_fail(struct client *c)
 {
 	const char *path = client_socket_path(socket_opt);
 	int r = client_connect(c, path);
@@ -99,7 +104,7 @@ static void call(struct client *c, const char *method, cJSON *params, int fd,
 	}
 }
 
-static void print_json(const cJSON *o)
+void print_json(const cJSON *o)
 {
 	char *s = cJSON_PrintUnformatted(o);
 
@@ -146,7 +151,7 @@ static cJSON *parse_bounds(const char *list)
 }
 
 /* FILE as an absolute path (the supervisor checks it names our fd). */
-static char *absolute(const char *file)
+char *absolute(const char *file)
 {
 	char cwd[PATH_MAX], *p;
 
@@ -427,7 +432,7 @@ static int cmd_list(int argc, char **argv)
 	return DMF_EXIT_OK;
 }
 
-static double num(const cJSON *o, const char *k)
+double num(const cJSON *o, const char *k)
 {
 	return cJSON_GetNumberValue(cJSON_GetObjectItem(o, k));
 }
@@ -528,7 +533,7 @@ int main(int argc, char **argv)
 		int (*fn)(int, char **);
 	} cmds[] = { { "add", cmd_add },   { "remove", cmd_remove },
 		     { "list", cmd_list }, { "info", cmd_info },
-		     { "watch", cmd_watch } };
+		     { "stats", cmd_stats }, { "watch", cmd_watch } };
 	int opt;
 
 	while ((opt = getopt_long(argc, argv, "+hV", lo, NULL)) != -1) {

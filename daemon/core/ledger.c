@@ -99,7 +99,12 @@ int ledger_carry(struct ledger *l, uint64_t id, uint64_t start, uint64_t len,
 
 	if (i >= 0)
 		take(&l->seen, (size_t)i, &gone);
-	if (final) {
+	if (final && i >= 0 && counters_went_back(final, &gone.c)) {
+		/* cleared since the last read: those counts stay too */
+		e = counters_add(&l->retired, &gone.c);
+		l->resets++;
+	}
+	if (final && e == 0) {
 		gone.start = start;
 		gone.len = len;
 		e = counters_copy(&gone.c, final);

@@ -38,8 +38,9 @@ void ledger_free(struct ledger *l);
 int ledger_observe(struct ledger *l, uint64_t id, uint64_t start,
 		   uint64_t len, const struct io_counters *now);
 /* Region ID leaves the group, FINAL its counters read just before (NULL:
- * it could not be read; the last read's are used). Its counts are retired,
- * pending until ledger_settle. Returns 0 or -ENOMEM. */
+ * it could not be read; the last read's are used; lower than the last
+ * read: cleared since, and the last read's are retired too). Its counts
+ * are retired, pending until ledger_settle. Returns 0 or -ENOMEM. */
 int ledger_carry(struct ledger *l, uint64_t id, uint64_t start, uint64_t len,
 		 const struct io_counters *final);
 /* The group switch that drops the pending regions was DONE, or was not

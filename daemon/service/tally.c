@@ -102,6 +102,7 @@ int tally_read(struct monitor *m, struct io_counters *out, uint64_t *bounds,
 {
 	struct group_view v;
 	uint64_t *ids;
+	size_t nids = 0;
 	bool reset = false;
 	int r;
 
@@ -113,24 +114,31 @@ int tally_read(struct monitor *m, struct io_counters *out, uint64_t *bounds,
 					: "its group is not in the region list");
 		return r < 0 ? r : -ENOENT;
 	}
+	if (!(ids = malloc((v.n ? v.n : 1) * sizeof(*ids))))
+		goto nomem;
 	for (size_t i = 0; i < v.n; i++) {
 		const struct member *x = &v.members[i];
 		struct io_counters c;
-		if ((r = regions_print(&m->device->rs, x->id, &c)) < 0) {
+		r = regions_print(&m->device->rs, x->id, &c);
+		if (r == -ENOENT)
+			continue; /* deleted since the last list: pruned below */
+		if (r < 0) {
 			snprintf(why, whylen, "cannot read the counters of %s: "
 				 "@stats_print %" PRIu64 " on %s: %s", m->path,
 				 x->id, m->device->name, strerror(-r));
+			free(ids);
 			goto out;
 		}
 		r = ledger_observe(&m->ledger, x->id, x->start, x->len, &c);
 		counters_free(&c);
-		if (r < 0)
+		if (r < 0) {
+			free(ids);
 			goto nomem;
+		}
 		reset |= r == 1;
+		ids[nids++] = x->id;
 	}
-	if (!(ids = member_ids(&v)))
-		goto nomem;
-	reset |= ledger_prune(&m->ledger, ids, v.n) > 0;
+	reset |= ledger_prune(&m->ledger, ids, nids) > 0;
 	free(ids);
 	*n = bounds_ns(&v, bounds, max);
 	if ((r = ledger_total(&m->ledger, out)) < 0)

@@ -642,6 +642,50 @@ def t_remove_none(ctx):
         still_usable(c, "NoSuchMonitor")
 
 
+@test("stats_empty")
+def t_stats_empty(ctx):
+    # no device-mapper here, so no monitor: every form of "all" and of an
+    # empty list of names is an empty list of files
+    with Conn(ctx.sock) as c:
+        for p in (None, {}, {"ids": None, "paths": None}, {"ids": []},
+                  {"paths": []}):
+            eq(ok_params(c.call(IFACE + ".Stats", p),
+                         "Stats %s" % json.dumps(p)), {"files": []},
+               "Stats %s" % json.dumps(p))
+        still_usable(c, "Stats")
+
+
+@test("stats_wrong_types")
+def t_stats_types(ctx):
+    with Conn(ctx.sock) as c:
+        for p, want in [({"ids": "x"}, "ids"), ({"ids": 3}, "ids"),
+                        ({"ids": ["1"]}, "ids"), ({"ids": [0]}, "ids"),
+                        ({"ids": [-1]}, "ids"), ({"ids": [1.5]}, "ids"),
+                        ({"paths": "x"}, "paths"), ({"paths": [5]}, "paths"),
+                        ({"paths": [""]}, "paths"),
+                        ({"paths": ["/" + "a" * 5000]}, "paths"),
+                        ({"bogus": 1}, "bogus")]:
+            expect_error(c.call(IFACE + ".Stats", p), ERR_INVALID_PARAMETER,
+                         "Stats %s" % short(json.dumps(p), 80),
+                         parameter=want)
+        still_usable(c, "Stats wrong types")
+
+
+@test("stats_nonexistent")
+def t_stats_none(ctx):
+    with Conn(ctx.sock) as c:
+        p = expect_error(c.call(IFACE + ".Stats", {"ids": [999]}),
+                         IFACE + ".NoSuchMonitor", "Stats ids [999]")
+        eq(p.get("message"), "no monitor 999", "Stats ids [999] message")
+        p = expect_error(c.call(IFACE + ".Stats",
+                                {"paths": ["/no/such/file"]}),
+                         IFACE + ".NoSuchMonitor", "Stats paths",
+                         path="/no/such/file")
+        eq(p.get("message"), "no monitor for /no/such/file",
+           "Stats paths message")
+        still_usable(c, "Stats NoSuchMonitor")
+
+
 @test("oneway")
 def t_oneway(ctx):
     with Conn(ctx.sock) as c:
@@ -1114,7 +1158,7 @@ def t_perm(ctx):
     os.chmod(ctx.sock, 0o666)
     try:
         p = subprocess.run(wrap + [py, script, "--socket", ctx.sock,
-                                   "--inner-nobody"],
+                                   "--build", ctx.build, "--inner-nobody"],
                            capture_output=True, text=True, timeout=WAIT * 2,
                            cwd="/", stdin=subprocess.DEVNULL)
     finally:
@@ -1128,7 +1172,7 @@ def t_perm(ctx):
                    (p.returncode, short(p.stdout), short(p.stderr)))
 
 
-def inner_nobody(sock):
+def inner_nobody(sock, build=None):
     """Run as nobody: PermissionDenied for changes, reads served."""
     failed = 0
     try:
@@ -1168,11 +1212,28 @@ def inner_nobody(sock):
         "List as nobody"))
     one("nobody_info_served", lambda: check(
         "ioctls" in ok_params(c.call(IFACE + ".Info"), "Info"), "Info"))
+    one("nobody_stats_served", lambda: eq(
+        ok_params(c.call(IFACE + ".Stats"), "Stats"), {"files": []},
+        "Stats as nobody"))
     one("nobody_getinfo_served", lambda: check(
         "vendor" in ok_params(c.call(SVC + ".GetInfo"), "GetInfo"),
         "GetInfo"))
     os.close(fd)
     c.close()
+    # dmfilemapctl stats as nobody, if nobody may run the build's binary
+    ctl_bin = os.path.join(build or "", "dmfilemapctl")
+    if not build or not os.access(ctl_bin, os.X_OK):
+        print("skip nobody_ctl_stats_served: %s not executable as uid %d"
+              % (ctl_bin, os.getuid()))
+    else:
+        def ctl_stats():
+            p = run([ctl_bin, "--socket", sock, "stats"])
+            expect_exit(p, 0, "dmfilemapctl stats as nobody")
+            eq(p.stdout.split(), STATS_HEADER.split(), "stats as nobody")
+            p = run([ctl_bin, "--socket", sock, "stats", "--json"])
+            expect_exit(p, 0, "dmfilemapctl stats --json as nobody")
+            eq(p.stdout, '{"files":[]}\n', "stats --json as nobody")
+        one("nobody_ctl_stats_served", ctl_stats)
     return 1 if failed else 0
 
 
@@ -1353,6 +1414,171 @@ def t_ctl_errs(ctx):
     expect_exit(p, 1, "watch --id 999")
     check("999" in one_line(p.stderr, "watch --id 999"),
           "stderr: %r" % p.stderr)
+
+
+STATS_HEADER = "ID READS RKB WRITES WKB INFLIGHT IO_MS PATH"
+STATS_RATES_HEADER = ("ID r/s w/s rkB/s wkB/s rrqm/s wrqm/s r_await w_await "
+                      "aqu-sz %util PATH")
+
+
+@test("ctl_stats_empty")
+def t_ctl_stats_empty(ctx):
+    # no monitor here: the header alone, and an empty list of files
+    p = ctl(ctx, "stats")
+    expect_exit(p, 0, "stats")
+    lines = p.stdout.splitlines()
+    eq(len(lines), 1, "stats lines with no monitor: %r" % p.stdout)
+    eq(lines[0].split(), STATS_HEADER.split(), "stats header")
+    eq(p.stderr, "", "stats stderr")
+    p = ctl(ctx, "stats", "--json")
+    expect_exit(p, 0, "stats --json")
+    eq(p.stdout, '{"files":[]}\n', "stats --json")
+    p = ctl(ctx, "--help")
+    check("stats [FILE... | --id N...]" in p.stdout,
+          "--help does not show stats: %r" % p.stdout)
+
+
+@test("ctl_stats_nonexistent_file")
+def t_ctl_stats_nofile(ctx):
+    p = ctl(ctx, "stats", "/nonexistent/x")
+    expect_exit(p, 1, "stats /nonexistent/x")
+    eq(one_line(p.stderr, "stats /nonexistent/x"),
+       "dmfilemapctl: cannot read statistics of /nonexistent/x: "
+       "no monitor for /nonexistent/x", "stats /nonexistent/x stderr")
+    eq(p.stdout, "", "stdout of a failed stats")
+
+
+@test("ctl_stats_unmonitored_file")
+def t_ctl_stats_unmonitored(ctx):
+    f = "/etc/hostname"
+    if not os.path.isfile(f) or os.path.realpath(f) != f:
+        f = ctx.hostfile  # a file that exists and is its own real path
+    p = ctl(ctx, "stats", f)
+    expect_exit(p, 1, "stats %s" % f)
+    eq(one_line(p.stderr, "stats %s" % f),
+       "dmfilemapctl: cannot read statistics of %s: no monitor for %s" %
+       (f, f), "stats %s stderr" % f)
+    eq(p.stdout, "", "stdout of a failed stats")
+    # a relative FILE is made absolute; --json fails the same way
+    p = ctl(ctx, "stats", "--json", os.path.basename(ctx.hostfile),
+            cwd=os.path.dirname(ctx.hostfile))
+    expect_exit(p, 1, "stats --json relative FILE")
+    real = os.path.realpath(ctx.hostfile)
+    eq(one_line(p.stderr, "stats relative FILE"),
+       "dmfilemapctl: cannot read statistics of %s: no monitor for %s" %
+       (real, real), "stats relative FILE stderr")
+    eq(p.stdout, "", "stdout of a failed stats --json")
+
+
+@test("ctl_stats_unknown_id")
+def t_ctl_stats_id(ctx):
+    p = ctl(ctx, "stats", "--id", "999")
+    expect_exit(p, 1, "stats --id 999")
+    line = one_line(p.stderr, "stats --id 999")
+    check(line.startswith("dmfilemapctl: cannot read statistics")
+          and "no monitor 999" in line, "stderr: %r" % line)
+    eq(p.stdout, "", "stdout of a failed stats --id")
+    p = ctl(ctx, "stats", "--id", "999", "--interval", "0.1", "--count", "1")
+    expect_exit(p, 1, "stats --id 999 --interval")
+    check("no monitor 999" in one_line(p.stderr, "stats --id 999 --interval"),
+          "stderr: %r" % p.stderr)
+
+
+@test("ctl_stats_usage_errors")
+def t_ctl_stats_usage(ctx):
+    for args, what in [(("--count", "2"), "--count without --interval"),
+                       (("--interval", "0"), "--interval 0"),
+                       (("--interval", "3601"), "--interval 3601"),
+                       (("--interval", "-1"), "--interval -1"),
+                       (("--interval", "abc"), "--interval abc"),
+                       (("--interval", "1e1"), "--interval 1e1"),
+                       (("--interval", ""), "--interval ''"),
+                       (("--interval", "1", "--count", "0"), "--count 0"),
+                       (("--interval", "1", "--count", "x"), "--count x"),
+                       (("--interval", "1", "--count", "-2"), "--count -2"),
+                       (("--id", "0"), "--id 0"), (("--id", "x"), "--id x"),
+                       (("--id", "-1"), "--id -1"),
+                       (("--id", "1", ctx.hostfile), "--id with FILE"),
+                       (("--interval",), "--interval without a value"),
+                       (("--bogus",), "--bogus")]:
+        p = ctl(ctx, "stats", *args)
+        expect_exit(p, 2, "stats " + what)
+        lines = p.stderr.splitlines()
+        check(len(lines) == 2 and lines[0].startswith("dmfilemapctl: ") and
+              lines[1] == "Try 'dmfilemapctl --help'.",
+              "stats %s: stderr %r" % (what, p.stderr))
+        eq(p.stdout, "", "stats %s: stdout" % what)
+
+
+@test("ctl_stats_interval")
+def t_ctl_stats_interval(ctx):
+    # a sample, then a report every 0.2 s: with no monitor, each report
+    # is its header alone (no empty line between them: not a terminal)
+    t0 = time.monotonic()
+    p = ctl(ctx, "stats", "--interval", "0.2", "--count", "2")
+    took = time.monotonic() - t0
+    expect_exit(p, 0, "stats --interval 0.2 --count 2")
+    lines = p.stdout.splitlines()
+    eq([l.split() for l in lines], [STATS_RATES_HEADER.split()] * 2,
+       "stats --interval 0.2 --count 2 output")
+    check(took >= 0.4, "two 0.2 s reports came after %.3f s" % took)
+    t0 = time.time()
+    p = ctl(ctx, "stats", "--json", "--interval", "0.2", "--count", "2")
+    expect_exit(p, 0, "stats --json --interval 0.2 --count 2")
+    lines = p.stdout.splitlines()
+    eq(len(lines), 2, "stats --json --interval reports: %r" % p.stdout)
+    last = 0
+    for l in lines:
+        try:
+            j = json.loads(l)
+        except ValueError:
+            raise Fail("report is not JSON: %r" % l)
+        eq(sorted(j), ["files", "interval", "time"], "report members")
+        eq(j["files"], [], "report files")
+        # measured between the samples, on a 0.2 s grid: near 0.2, never
+        # what the nominal interval says exactly
+        check(isinstance(j["interval"], (int, float)) and
+              0.1 < j["interval"] < WAIT, "report interval %r" %
+              j["interval"])
+        check(isinstance(j["time"], (int, float)) and
+              t0 - 1 <= j["time"] <= time.time() + 1 and j["time"] > last,
+              "report time %r" % j["time"])
+        last = j["time"]
+
+
+@test("ctl_stats_interval_signal")
+def t_ctl_stats_signal(ctx):
+    # without --count it runs until SIGINT or SIGTERM, then exits 0 with
+    # its last report whole
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        e = dict(os.environ)
+        e["DMFILEMAP_SOCKET"] = ctx.sock
+        p = subprocess.Popen([ctx.bin("dmfilemapctl"), "stats", "--interval",
+                              "0.1"], env=e, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             stdin=subprocess.DEVNULL)
+        try:
+            first = p.stdout.readline()  # line-buffered: the first report
+            eq(first.split(), STATS_RATES_HEADER.split(), "first report")
+            p.send_signal(sig)
+            out, err = p.communicate(timeout=WAIT)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.communicate()
+            raise Fail("stats --interval still running after signal %d" %
+                       sig)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        rep = sanitizer_report(err)
+        check(not rep, "sanitizer: %s" % rep)
+        eq(p.returncode, 0, "exit status after signal %d (stderr %r)" %
+           (sig, err))
+        check(out == "" or out.endswith("\n"),
+              "last line cut after signal %d: %r" % (sig, out))
+        for l in out.splitlines():
+            eq(l.split(), STATS_RATES_HEADER.split(), "report after signal")
 
 
 @test("ctl_cannot_connect")
@@ -1807,7 +2033,7 @@ def main():
     ap.add_argument("--inner-nobody", action="store_true")
     a = ap.parse_args()
     if a.inner_nobody:
-        return inner_nobody(a.socket)
+        return inner_nobody(a.socket, a.build)
     if a.list:
         for n, _ in TESTS:
             print(n)
