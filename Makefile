@@ -53,7 +53,7 @@ SHIM_SRC   = $(sort client/dmfilemapd.c daemon/front/solo.c $(CLIENT_SRC) $(MONI
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 PROGS = $(B)/dmfilemap-supervisord $(B)/dmfilemapctl $(B)/dmfilemapd
 UNIT_TESTS = $(B)/test_auxdata $(B)/test_filemap $(B)/test_varlink $(B)/test_peer \
-	     $(B)/test_group $(B)/test_monitor
+	     $(B)/test_group $(B)/test_monitor $(B)/test_counters $(B)/test_ledger
 
 all: $(PROGS)
 
@@ -97,9 +97,15 @@ $(B)/test_filemap: $(call obj,tests/unit/test_filemap.c daemon/core/plan.c)
 FAKE_SRC = tests/unit/fake_dm.c $(CORE_SRC)
 $(B)/test_group: $(call obj,tests/unit/test_group.c $(FAKE_SRC))
 	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka -ldevmapper
-$(B)/test_monitor: $(call obj,tests/unit/test_monitor.c $(FAKE_SRC) $(SERVICE_SRC) \
-		daemon/kernel/inotify.c daemon/kernel/mounts.c daemon/kernel/holders.c)
+# the service through the fake: its kernel I/O but dm-stats and FIEMAP
+SVC_TEST_SRC = $(FAKE_SRC) $(SERVICE_SRC) daemon/kernel/inotify.c \
+	       daemon/kernel/mounts.c daemon/kernel/holders.c
+$(B)/test_monitor: $(call obj,tests/unit/test_monitor.c $(SVC_TEST_SRC))
 	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka -ldevmapper -lev
+$(B)/test_ledger: $(call obj,tests/unit/test_ledger.c $(SVC_TEST_SRC))
+	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka -ldevmapper -lev
+$(B)/test_counters: $(call obj,tests/unit/test_counters.c daemon/core/counters.c)
+	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka
 $(B)/test_varlink: $(call obj,tests/unit/test_varlink.c protocol/varlink.c)
 	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka -lcjson -lm
 $(B)/test_peer: $(call obj,tests/unit/test_peer.c protocol/peer.c)

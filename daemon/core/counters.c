@@ -35,6 +35,11 @@ static int number(const char **s, uint64_t *v)
 	return 0;
 }
 
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 /* The histogram's counts at P: "c0:c1:...", up to the end of the line
  * (*END after it). */
 static int buckets(const char *p, struct io_counters *out, const char **end)
@@ -97,13 +102,15 @@ int counters_parse(const char *text, bool precise, struct io_counters *out)
 		return -EINVAL;
 	/* a region of several areas (made by another tool) has a line for
 	 * each: its counters are their sums */
-	while (*p) {
+	for (bool first = true; *p; first = false) {
 		uint64_t in_flight = out->v[IO_IN_FLIGHT];
-		if ((r = area(&p, precise, &a)) < 0 ||
-		    (out->nbuckets && a.nbuckets != out->nbuckets) ||
+		if ((r = area(&p, precise, &a)) < 0)
+			break;
+		r = -EINVAL; /* the areas of a region share one histogram */
+		if ((!first && a.nbuckets != out->nbuckets) ||
 		    (r = counters_add(out, &a)) < 0)
 			break;
-		out->v[IO_IN_FLIGHT] = in_flight + a.v[IO_IN_FLIGHT];
+		out->v[IO_IN_FLIGHT] = add_sat(in_flight, a.v[IO_IN_FLIGHT]);
 		counters_free(&a);
 		r = 0;
 	}
@@ -153,10 +160,6 @@ int counters_copy(struct io_counters *to, const struct io_counters *c)
 	return 0;
 }
 
-static uint64_t add_sat(uint64_t a, uint64_t b)
-{
-	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
 
 int counters_add(struct io_counters *to, const struct io_counters *c)
 {

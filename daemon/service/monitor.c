@@ -565,6 +565,8 @@ int monitor_sync_plan(struct monitor *m, bool *carried)
 	}
 	m->regions = v.n;
 	update_alias(m, v.desc.alias);
+	if (tally_prune(m, &v)) /* before their ids are given again */
+		monitor_registration_changed(m);
 	if (m->state == MS_MISSING)
 		goto none; /* follow-path, waiting for the path to return */
 	m->dirty = false;

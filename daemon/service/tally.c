@@ -60,6 +60,18 @@ static uint64_t *member_ids(const struct group_view *v)
 	return ids;
 }
 
+size_t tally_prune(struct monitor *m, const struct group_view *v)
+{
+	uint64_t *ids;
+	size_t n;
+
+	if (!m->ledger.seen.n || !(ids = member_ids(v)))
+		return 0;
+	n = ledger_prune(&m->ledger, ids, v->n);
+	free(ids);
+	return n;
+}
+
 int tally_resolve(struct monitor *m)
 {
 	struct group_view v;

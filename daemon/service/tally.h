@@ -18,6 +18,10 @@ struct monitor;
  * were carried. */
 size_t tally_carry(struct monitor *m, const struct group_view *v,
 		   const struct plan *p);
+/* Regions of M's ledger that are no longer members of group V (deleted by
+ * another program) are retired with their last read counts, before the
+ * kernel can give their ids to new regions. Returns how many. */
+size_t tally_prune(struct monitor *m, const struct group_view *v);
 /* M's group as it is: pending counts of regions still in it are live
  * again (the switch never happened), the others settle (after a restart).
  * Returns 0 or -ENOMEM. */
