@@ -44,7 +44,8 @@ MONITOR_SRC = $(CORE_SRC) $(KERNEL_SRC) $(SERVICE_SRC) daemon/front/detach.c
 # the supervisor's front end: socket, methods, state file, fd store
 SERVER_SRC = daemon/front/server.c daemon/front/control.c \
 	     daemon/front/connection.c daemon/front/methods.c \
-	     daemon/front/stats.c daemon/front/state.c daemon/kernel/fdstore.c
+	     daemon/front/stats.c daemon/front/state.c daemon/kernel/fdstore.c \
+	     daemon/front/metrics.c daemon/front/promtext.c
 DAEMON_SRC = $(SERVER_SRC) $(MONITOR_SRC) $(PROTO_SRC)
 CLIENT_SRC = client/events.c protocol/client.c $(PROTO_SRC)
 CTL_SRC    = client/dmfilemapctl.c client/stats.c client/rawjson.c $(CLIENT_SRC)
@@ -196,6 +197,28 @@ uninstall:
 	rm -f $(DESTDIR)$(UNITDIR)/dmfilemap-supervisord.socket \
 		$(DESTDIR)$(UNITDIR)/dmfilemap-supervisord.service \
 		$(DESTDIR)$(DATADIR)/bash-completion/completions/dmfilemapctl
+
+# ---- Debian package ----------------------------------------------------
+# make deb: build/deb/dmfilemap_VERSION-REV_ARCH.deb (and .changes,
+# .buildinfo) from the packaging in contrib/debian/, built by
+# dpkg-buildpackage in a copy of the tree (build/deb/src, with
+# contrib/debian as debian/), so the source tree stays as it is.
+# Needs dpkg-dev, debhelper and the Build-Depends of contrib/debian/control.
+DEBDIR = build/deb
+deb:
+	@v=$$(sed -n 's/^#define DMF_VERSION "\(.*\)"/\1/p' include/dmfilemap.h); \
+	c=$$(dpkg-parsechangelog -l contrib/debian/changelog -S Version); \
+	case $$c in "$$v"-*) ;; *) echo "make deb: contrib/debian/changelog is at $$c," \
+		"DMF_VERSION is $$v: add a changelog entry" >&2; exit 1;; esac
+	rm -rf $(DEBDIR)
+	mkdir -p $(DEBDIR)/src
+	tar --exclude=./build --exclude=./.git --exclude=__pycache__ -cf - . | \
+		tar -C $(DEBDIR)/src -xf -
+	cp -R contrib/debian $(DEBDIR)/src/debian
+	cd $(DEBDIR)/src && dpkg-buildpackage -us -uc -b -J$$(nproc)
+	@ls -1 $(DEBDIR)/*.deb
+
+.PHONY: deb
 
 clean:
 	rm -rf build

@@ -5,6 +5,7 @@
 #include "front/control.h"
 #include "front/detach.h"
 #include "front/methods.h"
+#include "front/metrics.h"
 #include "front/state.h"
 #include "kernel/dmstats.h"
 #include "kernel/fdstore.h"
@@ -32,7 +33,8 @@
 
 static const char usage_text[] =
 	"usage: " PROG " [-f] [-v]... [--socket PATH] [--socket-group GROUP]\n"
-	"       [--state PATH] [--interval MS]\n"
+	"       [--state PATH] [--interval MS] [--metrics-dir DIR\n"
+	"       [--metrics-interval S] [--metrics-exclude[-alias] GLOB]...]\n"
 	"\n"
 	"Keep dm-stats region groups matching the extents of files, for every\n"
 	"file registered by dmfilemapd (as run by dmstats create --filemap) or\n"
@@ -48,6 +50,12 @@ static const char usage_text[] =
 	"                     (default: the socket path with .state for .sock)\n"
 	"      --interval MS  check every group once per MS milliseconds\n"
 	"                     (default 1000, 50 to 60000)\n"
+	"      --metrics-dir DIR  write DIR/dmfilemap.prom for node_exporter's\n"
+	"                     textfile collector: every file's counters\n"
+	"      --metrics-interval S  every S seconds (default 15, 1 to 3600)\n"
+	"      --metrics-exclude GLOB  leave out files whose path matches\n"
+	"      --metrics-exclude-alias GLOB  ... or whose alias matches\n"
+	"                     (both may be repeated)\n"
 	"  -h, --help         show this help\n"
 	"  -V, --version      show the version\n"
 	"\n"
@@ -61,6 +69,12 @@ struct options {
 	const char *state;
 	gid_t gid;
 	long interval_ms;
+	const char *metrics_dir;
+	double metrics_interval;
+	const char *exclude_path[METRICS_EXCLUDE_MAX];
+	size_t nexclude_path;
+	const char *exclude_alias[METRICS_EXCLUDE_MAX];
+	size_t nexclude_alias;
 };
 
 static void usage_error(const char *fmt, const char *arg)
@@ -80,6 +94,10 @@ static void parse_args(int argc, char **argv, struct options *o)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "state", required_argument, NULL, 'S' },
 		{ "socket-group", required_argument, NULL, 'g' },
+		{ "metrics-dir", required_argument, NULL, 'm' },
+		{ "metrics-interval", required_argument, NULL, 'M' },
+		{ "metrics-exclude", required_argument, NULL, 'x' },
+		{ "metrics-exclude-alias", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -90,6 +108,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 	o->socket = DMF_SOCKET_DEFAULT;
 	o->gid = (gid_t)-1;
 	o->interval_ms = DMF_INTERVAL_DEFAULT;
+	o->metrics_interval = METRICS_INTERVAL_DEFAULT;
 	while ((c = getopt_long(argc, argv, "fvhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f': o->foreground = true; break;
@@ -121,6 +140,31 @@ static void parse_args(int argc, char **argv, struct options *o)
 				usage_error("--interval takes 50 to 60000 "
 					    "(milliseconds): %s", optarg);
 			break;
+		case 'm':
+			if (optarg[0] != '/')
+				usage_error("--metrics-dir needs an absolute "
+					    "path: %s", optarg);
+			o->metrics_dir = optarg;
+			break;
+		case 'M':
+			errno = 0;
+			o->metrics_interval = strtod(optarg, &end);
+			if (errno || *end || !(o->metrics_interval >= 1) ||
+			    o->metrics_interval > 3600)
+				usage_error("--metrics-interval takes 1 to 3600 "
+					    "(seconds): %s", optarg);
+			break;
+		case 'x':
+		case 'X': {
+			size_t *n = c == 'x' ? &o->nexclude_path
+					     : &o->nexclude_alias;
+			if (*n == METRICS_EXCLUDE_MAX)
+				usage_error("at most 64 of each --metrics-exclude "
+					    "option: %s", optarg);
+			(c == 'x' ? o->exclude_path : o->exclude_alias)[(*n)++] =
+				optarg;
+			break;
+		}
 		case 'h': fputs(usage_text, stdout); exit(DMF_EXIT_OK);
 		case 'V': puts(PROG " " DMF_VERSION); exit(DMF_EXIT_OK);
 		default: usage_error("%s", "bad option");
@@ -149,6 +193,7 @@ struct server {
 	struct control ctl;
 	struct state state;
 	struct methods methods;
+	struct metrics metrics;
 };
 
 /* The listening socket systemd passed, or -1. */
@@ -309,6 +354,18 @@ static void server_start(struct server *srv, struct ev_loop *loop,
 				: default_state(o->socket, state_buf,
 						sizeof(state_buf))) < 0)
 		fatalx("out of memory");
+	if (!o->metrics_dir)
+		return;
+	memcpy(srv->metrics.exclude_path, o->exclude_path,
+	       sizeof(o->exclude_path));
+	srv->metrics.nexclude_path = o->nexclude_path;
+	memcpy(srv->metrics.exclude_alias, o->exclude_alias,
+	       sizeof(o->exclude_alias));
+	srv->metrics.nexclude_alias = o->nexclude_alias;
+	/* a write error is said and retried: it never stops monitoring */
+	if (metrics_start(&srv->metrics, &srv->svc, o->metrics_dir,
+			  o->metrics_interval) == -ENOMEM)
+		fatalx("out of memory");
 }
 
 /* The start's undoing, in the order that keeps every registration: the
@@ -317,6 +374,7 @@ static void server_start(struct server *srv, struct ev_loop *loop,
 static void server_stop(struct server *srv)
 {
 	state_freeze(&srv->state);
+	metrics_stop(&srv->metrics);
 	service_stop(&srv->svc, "supervisor shutting down");
 	control_shutdown(&srv->ctl);
 	state_shutdown(&srv->state);

@@ -22,6 +22,7 @@ struct device {
 	char devstr[24]; /* "MAJ:MIN" */
 	struct regions rs; /* the kernel's region list, as we know it */
 	uint64_t passes;
+	double last_pass_s; /* how long the last pass took */
 	ev_timer check; /* one @stats_list per interval for every monitor */
 	ev_timer soon;  /* a pass requested by a file change */
 	bool pass_pending;

@@ -440,6 +440,7 @@ static void set_error(struct monitor *m, const char *why)
 		return; /* said already */
 	free(m->last_error);
 	m->last_error = strdup(why);
+	m->svc->errors++;
 	log_warnx("monitor %" PRIu64 " (%s): %s", m->id, m->path, why);
 	monitor_emit(m, "error", 0, NULL, why);
 }

@@ -32,7 +32,17 @@ static uint64_t sweep_period(const struct device *d)
  * event reports. Plans are made for every monitor first, then the counts
  * of the regions they drop saved once, then the plans applied.
  * monitor_sync_plan may end (and unlink) M, never another. */
+static void pass_timed(void *arg, struct device *d);
+
 static void pass(void *arg, struct device *d)
+{
+	double t0 = ev_time();
+
+	pass_timed(arg, d);
+	d->last_pass_s = ev_time() - t0;
+}
+
+static void pass_timed(void *arg, struct device *d)
 {
 	struct service *s = arg;
 	struct monitor *m, *next;

@@ -44,6 +44,7 @@ struct service {
 	struct ev_loop *loop;
 	struct dm_backend be;
 	struct ioctl_counts counters; /* dm ioctls sent, by kind */
+	uint64_t errors;              /* update errors said by monitors */
 	struct service_hooks hooks;
 	pid_t ignore_holder; /* holds our files but is no user (fd store) */
 	bool stop_when_empty; /* the loop ends with the last monitor */

@@ -1,0 +1,46 @@
+/* metrics.h: the metrics file for node_exporter's textfile collector: every
+ * monitored file's never-lost totals and the supervisor's own, written
+ * atomically to DIR/dmfilemap.prom every interval. */
+#ifndef DMF_METRICS_H
+#define DMF_METRICS_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "front/promtext.h"
+
+struct service;
+
+#define METRICS_FILE "dmfilemap.prom"
+#define METRICS_INTERVAL_DEFAULT 15.0
+#define METRICS_EXCLUDE_MAX 64
+
+struct metrics {
+	struct service *svc;
+	char *dir;
+	double interval;
+	/* files left out: fnmatch(3) patterns of paths and of aliases */
+	const char *exclude_path[METRICS_EXCLUDE_MAX];
+	size_t nexclude_path;
+	const char *exclude_alias[METRICS_EXCLUDE_MAX];
+	size_t nexclude_alias;
+	ev_timer timer;
+	char *last_error;     /* said once, until a write succeeds */
+	uint64_t writes, write_errors, read_errors;
+	double last_write_s;  /* how long the last write took */
+	size_t last_size;     /* bytes of the last file */
+};
+
+/* Write DIR/dmfilemap.prom now and then every INTERVAL seconds (MT's
+ * exclude lists set by the caller first). Returns 0 or -errno (DIR not
+ * usable: said once in the log; the writes are tried anyway). */
+int metrics_start(struct metrics *mt, struct service *svc, const char *dir,
+		  double interval);
+void metrics_stop(struct metrics *mt);
+/* Build the text into T (promtext_free it). */
+void metrics_text(struct metrics *mt, struct promtext *t);
+/* One write. Returns 0 or -errno (logged once until one succeeds). */
+int metrics_write(struct metrics *mt);
+
+#endif
