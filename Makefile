@@ -37,7 +37,7 @@ KERNEL_SRC  = daemon/kernel/dmstats.c daemon/kernel/fiemap.c \
 	      daemon/kernel/inotify.c daemon/kernel/mounts.c \
 	      daemon/kernel/holders.c
 SERVICE_SRC = daemon/service/service.c daemon/service/device.c \
-	      daemon/service/tally.c \
+	      daemon/service/tally.c daemon/service/reconcile.c \
 	      daemon/service/monitor.c daemon/service/follow.c
 # the monitor machinery, shared by the supervisor and the shim's fallback
 MONITOR_SRC = $(CORE_SRC) $(KERNEL_SRC) $(SERVICE_SRC) daemon/front/detach.c

@@ -360,3 +360,14 @@ void vl_reply_free(struct vl_reply *r)
 	cJSON_Delete(r->root);
 	memset(r, 0, sizeof(*r));
 }
+
+char *vl_invalid_parameter(const char *name)
+{
+	cJSON *p = cJSON_CreateObject();
+
+	if (p && !cJSON_AddStringToObject(p, "parameter", name)) {
+		cJSON_Delete(p);
+		return NULL;
+	}
+	return vl_error_format(VL_ERR_INVALID_PARAMETER, p);
+}

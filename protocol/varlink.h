@@ -30,6 +30,8 @@ void vl_call_free(struct vl_call *c);
 char *vl_call_format(const char *method, cJSON *params, bool more);
 char *vl_reply_format(cJSON *params, bool continues);
 char *vl_error_format(const char *error, cJSON *params);
+/* org.varlink.service.InvalidParameter naming parameter NAME. */
+char *vl_invalid_parameter(const char *name);
 /* An error whose parameters are {"message": TEXT} plus KEY/VALUE string
  * pairs given as NULL-terminated varargs. */
 char *vl_error_message(const char *error, const char *text, ...)

@@ -27,16 +27,6 @@ struct call {
 
 typedef char *(*method_fn)(struct call *x);
 
-static char *bad_param(const char *name)
-{
-	cJSON *p = cJSON_CreateObject();
-
-	if (p && !cJSON_AddStringToObject(p, "parameter", name)) {
-		cJSON_Delete(p);
-		return NULL;
-	}
-	return vl_error_format(VL_ERR_INVALID_PARAMETER, p);
-}
 
 cJSON *monitor_json(const struct monitor *m)
 {
@@ -116,17 +106,17 @@ static char *file_params(struct call *x, struct monitor_req *req)
 						  "exactly one file descriptor "
 						  "must be passed with the call",
 						  NULL)
-			       : bad_param("fd");
+			       : vl_invalid_parameter("fd");
 	if (x->nfds != 1)
 		return vl_error_message(DMF_ERR("BadFile"),
 					"exactly one file descriptor must be "
 					"passed with the call", NULL);
 	if (vl_param_str(p, "path", PATH_MAX, &req->path) != 0 ||
 	    !req->path[0])
-		return bad_param("path");
+		return vl_invalid_parameter("path");
 	if (vl_param_str(p, "mode", 16, &mode) < 0 ||
 	    (strcmp(mode, "inode") && strcmp(mode, "path")))
-		return bad_param("mode");
+		return vl_invalid_parameter("mode");
 	req->mode = strcmp(mode, "path") ? MODE_INODE : MODE_PATH;
 	req->fd = x->fds[idx];
 	return NULL;
@@ -160,11 +150,11 @@ static char *m_add(struct call *x)
 	int64_t g;
 
 	if (unknown)
-		return bad_param(unknown);
+		return vl_invalid_parameter(unknown);
 	if ((e = file_params(x, &req)))
 		return e;
 	if (vl_param_int(x->vc->params, "group_id", 0, AUX_ID_MAX, &g) != 0)
-		return bad_param("group_id");
+		return vl_invalid_parameter("group_id");
 	req.group_id = (uint64_t)g;
 	return register_monitor(x, &req);
 }
@@ -183,12 +173,12 @@ static char *bounds_param(const cJSON *p, bool *precise, char **out)
 		return NULL;
 	if (!cJSON_IsArray(b) || cJSON_GetArraySize(b) == 0 ||
 	    cJSON_GetArraySize(b) > DMF_BOUNDS_MAX)
-		return bad_param("bounds");
+		return vl_invalid_parameter("bounds");
 	cJSON_ArrayForEach(it, b)
 	{
 		double v = cJSON_IsNumber(it) ? it->valuedouble : -1;
 		if (v <= last || v != (double)(int64_t)v || v > 1e15)
-			return bad_param("bounds");
+			return vl_invalid_parameter("bounds");
 		if ((int64_t)v % 1000000)
 			*precise = true;
 		last = v;
@@ -217,14 +207,14 @@ static char *m_create(struct call *x)
 	char *e, *hist = NULL;
 
 	if (unknown)
-		return bad_param(unknown);
+		return vl_invalid_parameter(unknown);
 	if ((e = file_params(x, &req)))
 		return e;
 	if (vl_param_str(p, "alias", DMF_ALIAS_MAX, &req.alias) < 0 ||
 	    (req.alias && !aux_alias_valid(req.alias)))
-		return bad_param("alias");
+		return vl_invalid_parameter("alias");
 	if (vl_param_bool(p, "precise", &req.precise) < 0)
-		return bad_param("precise");
+		return vl_invalid_parameter("precise");
 	if ((e = bounds_param(p, &req.precise, &hist)))
 		return e;
 	req.histogram = hist;
@@ -249,18 +239,18 @@ static char *m_remove(struct call *x)
 	int r;
 
 	if (unknown)
-		return bad_param(unknown);
+		return vl_invalid_parameter(unknown);
 	if ((r = vl_param_int(p, "id", 1, INT64_MAX / 2, &id)) < 0)
-		return bad_param("id");
+		return vl_invalid_parameter("id");
 	if (r == 0)
 		m = monitor_find_id(x->svc, (uint64_t)id);
 	else if (vl_param_str(p, "path", PATH_MAX, &path) == 0)
 		m = monitor_find_path(x->svc, path);
 	else
-		return bad_param(vl_param_str(p, "path", PATH_MAX, &path) < 0
+		return vl_invalid_parameter(vl_param_str(p, "path", PATH_MAX, &path) < 0
 					 ? "path" : "id");
 	if (vl_param_bool(p, "delete_group", &del) < 0)
-		return bad_param("delete_group");
+		return vl_invalid_parameter("delete_group");
 	if (!m) {
 		char msg[PATH_MAX + 64];
 		if (path)
@@ -290,7 +280,7 @@ static char *m_list(struct call *x)
 	cJSON *p, *a;
 
 	if (unknown)
-		return bad_param(unknown);
+		return vl_invalid_parameter(unknown);
 	p = cJSON_CreateObject();
 	a = cJSON_CreateArray();
 	if (!p || !a)
@@ -320,7 +310,7 @@ static char *m_info(struct call *x)
 	bool ok;
 
 	if (unknown)
-		return bad_param(unknown);
+		return vl_invalid_parameter(unknown);
 	p = cJSON_CreateObject();
 	io = cJSON_CreateObject();
 	ok = p && io;
@@ -359,90 +349,9 @@ static char *m_info(struct call *x)
 	return vl_reply_format(p, false);
 }
 
-/* Add monitor M's FileStats to array A. NULL, or an error reply. */
-static char *stats_of(struct monitor *m, cJSON *a)
-{
-	char why[512];
-	cJSON *o = stats_file_json(m, why, sizeof(why));
-
-	if (!o)
-		return vl_error_message(DMF_ERR("DeviceError"), why, "path",
-					m->path, NULL);
-	if (!cJSON_AddItemToArray(a, o)) {
-		cJSON_Delete(o);
-		return vl_error_message(DMF_ERR("DeviceError"), "out of memory",
-					NULL);
-	}
-	return NULL;
-}
-
-/* The monitor named by item IT of "ids" or "paths", or an error reply. */
-static char *stats_named(struct call *x, const cJSON *it, bool by_id,
-			 struct monitor **m)
-{
-	char msg[PATH_MAX + 64];
-
-	if (by_id) {
-		double v = cJSON_IsNumber(it) ? it->valuedouble : -1;
-		if (v < 1 || v > INT64_MAX / 2 || v != (double)(int64_t)v)
-			return bad_param("ids");
-		if ((*m = monitor_find_id(x->svc, (uint64_t)v)))
-			return NULL;
-		snprintf(msg, sizeof(msg), "no monitor %.0f", v);
-		return vl_error_message(DMF_ERR("NoSuchMonitor"), msg, NULL);
-	}
-	const char *path = cJSON_GetStringValue(it);
-	if (!path || !path[0] || strlen(path) >= PATH_MAX)
-		return bad_param("paths");
-	if ((*m = monitor_find_path(x->svc, path)))
-		return NULL;
-	snprintf(msg, sizeof(msg), "no monitor for %s", path);
-	return vl_error_message(DMF_ERR("NoSuchMonitor"), msg, "path", path,
-				NULL);
-}
-
 static char *m_stats(struct call *x)
 {
-	static const char *const allowed[] = { "ids", "paths", NULL };
-	static const char *const lists[] = { "ids", "paths" };
-	const cJSON *p = x->vc->params;
-	const char *unknown = vl_param_unknown(p, allowed);
-	cJSON *reply, *a;
-	struct monitor *m;
-	bool named = false;
-	char *e = NULL;
-
-	if (unknown)
-		return bad_param(unknown);
-	reply = cJSON_CreateObject();
-	a = cJSON_AddArrayToObject(reply, "files");
-	if (!reply || !a) {
-		cJSON_Delete(reply);
-		return NULL;
-	}
-	for (int k = 0; k < 2 && !e; k++) {
-		const cJSON *l = cJSON_GetObjectItemCaseSensitive(p, lists[k]), *it;
-		if (!l || cJSON_IsNull(l))
-			continue;
-		if (!cJSON_IsArray(l) || cJSON_GetArraySize(l) > DMF_MONITORS_MAX) {
-			e = bad_param(lists[k]);
-			break;
-		}
-		named = true;
-		cJSON_ArrayForEach(it, l)
-			if ((e = stats_named(x, it, k == 0, &m)) ||
-			    (e = stats_of(m, a)))
-				break;
-	}
-	if (!named)
-		TAILQ_FOREACH(m, &x->svc->monitors, entry)
-			if ((e = stats_of(m, a)))
-				break;
-	if (e) {
-		cJSON_Delete(reply);
-		return e;
-	}
-	return vl_reply_format(reply, false);
+	return stats_call(x->svc, x->vc->params);
 }
 
 static char *m_watch(struct call *x)
@@ -453,11 +362,11 @@ static char *m_watch(struct call *x)
 	int r;
 
 	if (unknown)
-		return bad_param(unknown);
+		return vl_invalid_parameter(unknown);
 	if (!x->vc->more)
 		return vl_error_format(VL_ERR_EXPECTED_MORE, NULL);
 	if ((r = vl_param_int(x->vc->params, "id", 1, INT64_MAX / 2, &id)) < 0)
-		return bad_param("id");
+		return vl_invalid_parameter("id");
 	if (r == 0 && !monitor_find_id(x->svc, (uint64_t)id)) {
 		char msg[64];
 		snprintf(msg, sizeof(msg), "no monitor %lld", (long long)id);
@@ -476,7 +385,7 @@ static char *s_get_info(struct call *x)
 	cJSON *p, *ifs;
 
 	if (unknown)
-		return bad_param(unknown);
+		return vl_invalid_parameter(unknown);
 	p = cJSON_CreateObject();
 	ifs = cJSON_CreateArray();
 	if (!p || !ifs || !cJSON_AddStringToObject(p, "vendor", "dmfilemap") ||
@@ -513,7 +422,7 @@ static char *s_get_description(struct call *x)
 	cJSON *p;
 
 	if (vl_param_str(x->vc->params, "interface", 256, &name) != 0)
-		return bad_param("interface");
+		return vl_invalid_parameter("interface");
 	if (!strcmp(name, DMF_INTERFACE))
 		desc = dmf_interface_description;
 	else if (!strcmp(name, DMF_SERVICE))

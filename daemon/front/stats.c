@@ -1,11 +1,15 @@
-/* stats.c: the Stats method's answer for one monitor: its file's I/O
- * totals, read from the kernel and its ledger, as a FileStats object. */
+/* stats.c: the Stats method: the monitors it names, and each one's file's
+ * I/O totals, read from the kernel and its ledger, as FileStats. */
 #include "front/stats.h"
 #include "core/counters.h"
 #include "service/device.h"
 #include "service/monitor.h"
+#include "dmfilemap.h"
+#include "service/service.h"
 #include "service/tally.h"
 #include "varlink.h"
+
+#include <limits.h>
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -127,4 +131,89 @@ cJSON *stats_file_json(struct monitor *m, char *why, size_t whylen)
 		return NULL;
 	}
 	return o;
+}
+
+/* Add monitor M's FileStats to array A. NULL, or an error reply. */
+static char *stats_of(struct monitor *m, cJSON *a)
+{
+	char why[512];
+	cJSON *o = stats_file_json(m, why, sizeof(why));
+
+	if (!o)
+		return vl_error_message(DMF_ERR("DeviceError"), why, "path",
+					m->path, NULL);
+	if (!cJSON_AddItemToArray(a, o)) {
+		cJSON_Delete(o);
+		return vl_error_message(DMF_ERR("DeviceError"), "out of memory",
+					NULL);
+	}
+	return NULL;
+}
+
+/* The monitor named by item IT of "ids" or "paths", or an error reply. */
+static char *stats_named(struct service *svc, const cJSON *it, bool by_id,
+			 struct monitor **m)
+{
+	char msg[PATH_MAX + 64];
+
+	if (by_id) {
+		double v = cJSON_IsNumber(it) ? it->valuedouble : -1;
+		if (v < 1 || v > INT64_MAX / 2 || v != (double)(int64_t)v)
+			return vl_invalid_parameter("ids");
+		if ((*m = monitor_find_id(svc, (uint64_t)v)))
+			return NULL;
+		snprintf(msg, sizeof(msg), "no monitor %.0f", v);
+		return vl_error_message(DMF_ERR("NoSuchMonitor"), msg, NULL);
+	}
+	const char *path = cJSON_GetStringValue(it);
+	if (!path || !path[0] || strlen(path) >= PATH_MAX)
+		return vl_invalid_parameter("paths");
+	if ((*m = monitor_find_path(svc, path)))
+		return NULL;
+	snprintf(msg, sizeof(msg), "no monitor for %s", path);
+	return vl_error_message(DMF_ERR("NoSuchMonitor"), msg, "path", path,
+				NULL);
+}
+
+char *stats_call(struct service *svc, const cJSON *p)
+{
+	static const char *const allowed[] = { "ids", "paths", NULL };
+	static const char *const lists[] = { "ids", "paths" };
+	const char *unknown = vl_param_unknown(p, allowed);
+	cJSON *reply, *a;
+	struct monitor *m;
+	bool named = false;
+	char *e = NULL;
+
+	if (unknown)
+		return vl_invalid_parameter(unknown);
+	reply = cJSON_CreateObject();
+	a = cJSON_AddArrayToObject(reply, "files");
+	if (!reply || !a) {
+		cJSON_Delete(reply);
+		return NULL;
+	}
+	for (int k = 0; k < 2 && !e; k++) {
+		const cJSON *l = cJSON_GetObjectItemCaseSensitive(p, lists[k]), *it;
+		if (!l || cJSON_IsNull(l))
+			continue;
+		if (!cJSON_IsArray(l) || cJSON_GetArraySize(l) > DMF_MONITORS_MAX) {
+			e = vl_invalid_parameter(lists[k]);
+			break;
+		}
+		named = true;
+		cJSON_ArrayForEach(it, l)
+			if ((e = stats_named(svc, it, k == 0, &m)) ||
+			    (e = stats_of(m, a)))
+				break;
+	}
+	if (!named)
+		TAILQ_FOREACH(m, &svc->monitors, entry)
+			if ((e = stats_of(m, a)))
+				break;
+	if (e) {
+		cJSON_Delete(reply);
+		return e;
+	}
+	return vl_reply_format(reply, false);
 }

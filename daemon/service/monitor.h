@@ -1,5 +1,5 @@
 /* monitor.h: one file kept matched by one dm-stats group: registering it,
- * reconciling the group with its extents, ending it (following: follow.c). */
+ * reconciling its group (reconcile.c), following it (follow.c), ending it. */
 #ifndef DMF_MONITOR_H
 #define DMF_MONITOR_H
 
@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -122,7 +123,12 @@ void monitor_dir_event(struct monitor *m, uint32_t mask);
 /* Seconds a follow-path path may be gone, or its new file empty. */
 #define PATH_GRACE 1.0
 
-/* Internal to monitor.c and follow.c. */
+/* Internal to monitor.c, reconcile.c and follow.c. */
+/* Read M's extents again if the file may have changed (or FORCE), its
+ * size and blocks KNOWN (fstat'ed just before) or looked up. 0 or -errno. */
+int monitor_read_extents(struct monitor *m, bool force, const struct stat *known);
+/* The pass's waiting plan, if any, goes. */
+void monitor_unplan(struct monitor *m);
 int monitor_watch_file(struct monitor *m);
 void monitor_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 /* Tell the owner that M's registration changed (to be saved). */
