@@ -137,6 +137,7 @@ check: deps
 	tests/activation-check.sh build
 	python3 tests/load/load.py build
 	tests/install-check.sh
+	tests/deb-check.sh
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
 	$(MAKE) lint
 	$(MAKE) bench-smoke

@@ -5,7 +5,8 @@ set -eu
 PKGS="build-essential pkg-config libdevmapper-dev libev-dev libcjson-dev
 libcmocka-dev dmsetup user-mode-linux kmod e2fsprogs xfsprogs util-linux
 mandoc socat jq valgrind python3 procps systemd gnuplot-nox
-clang libclang-rt-14-dev prometheus prometheus-node-exporter"
+clang libclang-rt-14-dev prometheus prometheus-node-exporter
+debhelper dpkg-dev lintian debootstrap"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
