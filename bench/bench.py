@@ -3,7 +3,8 @@
 # wrapper scripts bench/run generates; writes OUT/NAME.json step by step.
 """Designs:
   sup   files registered with `dmfilemapctl add --create` on the supervisor
-        guest-init started; idle CPU/PSS/ioctls, latency, convergence
+        guest-init started; idle CPU/PSS/ioctls, then the cost of Stats
+        over all N files (after the idle window), latency, convergence
   dms   the same files registered through `dmstats create --filemap` (our
         shim hands each to the supervisor): registration time only
   base  `dmstats create --filemap` with no supervisor reachable: the shim's
@@ -34,6 +35,10 @@ OUT = os.environ.get("DMF_BENCH_OUT", "/tmp")
 NOSOCK = {"DMFILEMAP_SOCKET": "/run/dmf-bench-none.sock",
           "DMFILEMAP_SUPERVISORD": "/nonexistent"}
 IDLE_S = 10.0
+# the stats step: one-call Stats timed this many times (the median kept);
+# the window after it that checks the idle @stats_list rate
+STATS_REPEAT = 3
+STATS_AFTER_S = 5.0
 # files per dmfilemapctl add (xargs would pass about 4,000 such paths)
 ADD_CHUNK = 2500
 STOP_RE = re.compile(r"stopped after ([0-9.]+) s: (\d+) @stats_list, "
@@ -434,6 +439,116 @@ class Bench:
         self.fig("idle", d)
         self.say("idle: %s" % d)
 
+    # ------------------------------------------------------------ stats
+    def sup_ioctls(self, sock):
+        """The supervisor's dm ioctl counters, by one Info call on the
+        socket (no process started: the counters are the daemon's)."""
+        r = varlink_calls(sock, [("io.dmfilemap.Supervisor.Info", {})])[0]
+        if "error" in r:
+            raise RuntimeError("Info: %s" % r)
+        return r["parameters"]["ioctls"]
+
+    def stats(self, files):
+        """After the idle window (whose figures it leaves alone): Stats over
+        all N files, as one call with no parameters (three times) and as N
+        calls of one path each, 32 ahead of their replies on one
+        connection; the wall time of each (from the first byte sent to the
+        last reply decoded) and the dm ioctls it cost (the daemon's
+        counters, by Info before and after). Then a window as idle's, but
+        STATS_AFTER_S long, to check that the idle @stats_list rate is
+        what it was."""
+        self.step("stats")
+        self.check("stats")
+        sock = os.environ["DMFILEMAP_SOCKET"]
+        n = len(files)
+        want = set(files)
+        d = {"n": n}
+
+        def run(calls):
+            i0 = self.sup_ioctls(sock)
+            t = {}
+            t0 = time.monotonic()
+            replies = varlink_calls(sock, calls, timing=t)
+            dt = time.monotonic() - t0
+            i1 = self.sup_ioctls(sock)
+            delta = {k: i1[k] - i0[k] for k in i1}
+            errs = [r for r in replies if "error" in r]
+            got = [f for r in replies if "error" not in r
+                   for f in r["parameters"]["files"]]
+            return dt, t, delta, errs, got
+
+        def cost(prefix, delta, got):
+            d[prefix + "stats_print"] = delta["stats_print"]
+            d[prefix + "stats_list"] = delta["stats_list"]
+            d[prefix + "other"] = (delta["total"] - delta["stats_list"]
+                                   - delta["stats_print"])
+            d[prefix + "files"] = len(got)
+            d[prefix + "files_ok"] = len(got) == n and \
+                set(f["path"] for f in got) == want
+            d[prefix + "regions"] = sum(f["regions"] for f in got)
+
+        runs = []
+        for k in range(STATS_REPEAT):
+            self.check("stats")
+            dt, t, delta, errs, got = run(
+                [("io.dmfilemap.Supervisor.Stats", {})])
+            if errs and k == 0 and errs[0].get("error") == \
+                    "org.varlink.service.MethodNotFound":
+                # a build from before Stats (run for its other figures)
+                d["unsupported"] = errs[0]["error"]
+                self.fig("stats", d)
+                self.note("stats: this supervisor has no Stats method "
+                          "(%s): no Stats figures" % errs[0]["error"])
+                return
+            if errs:
+                raise RuntimeError("Stats: %s" % str(errs[0])[:500])
+            runs.append(dt)
+            if k == 0:
+                cost("all_", delta, got)
+                d["all_reply_kib"] = round(t["bytes"] / 1024, 1)
+                d["all_recv_s"] = round(t["last_recv"], 4)
+            elif delta["stats_print"] != d["all_stats_print"]:
+                self.note("stats: one Stats call sent %d @stats_print, an "
+                          "earlier one %d" % (delta["stats_print"],
+                                              d["all_stats_print"]))
+        d["all_s"] = round(statistics.median(runs), 4)
+        d["all_runs_s"] = [round(x, 4) for x in runs]
+        self.check("stats")
+        dt, t, delta, errs, got = run(
+            [("io.dmfilemap.Supervisor.Stats", {"paths": [p]})
+             for p in files])
+        if errs:
+            raise RuntimeError("%d of %d single-path Stats calls failed: %s"
+                               % (len(errs), n, str(errs[0])[:500]))
+        d["each_s"] = round(dt, 4)
+        d["each_calls"] = n
+        cost("each_", delta, got)
+        for pre, what in (("all_", "one Stats call"),
+                          ("each_", "%d single-path Stats calls" % n)):
+            if not d[pre + "files_ok"]:
+                self.note("stats: %s returned %d files, not the %d "
+                          "registered" % (what, d[pre + "files"], n))
+            if d[pre + "stats_print"] != d[pre + "regions"]:
+                self.note("stats: %s sent %d @stats_print for %d regions"
+                          % (what, d[pre + "stats_print"],
+                             d[pre + "regions"]))
+        # idle again: the rate of lists and other ioctls after the calls
+        self.check("stats")
+        i0 = self.sup_ioctls(sock)
+        t0 = time.monotonic()
+        time.sleep(STATS_AFTER_S)
+        w = time.monotonic() - t0
+        i1 = self.sup_ioctls(sock)
+        lists = i1["stats_list"] - i0["stats_list"]
+        d["after_window_s"] = round(w, 2)
+        d["after_stats_list_per_s"] = round(lists / w, 3)
+        d["after_other_per_s"] = round(
+            ((i1["total"] - i0["total"]) - lists) / w, 3)
+        idle = self.r.get("idle") or {}
+        d["idle_stats_list_per_s"] = idle.get("stats_list_per_s")
+        self.fig("stats", d)
+        self.say("stats: %s" % d)
+
     # ---------------------------------------------------------- latency
     def latency(self, files):
         """Samples run in a thread of their own: with hundreds of fallback
@@ -585,6 +700,7 @@ class Bench:
         files = self.register_ctl()
         self.settle_sup(files)
         self.idle([self.sup_pid])
+        self.stats(files)
         self.latency(files)
         self.converge(files, self.a.converge_limit)
 
@@ -679,13 +795,16 @@ class SyslogSink:
         raise RuntimeError("the /dev/log sink receives nothing")
 
 
-def varlink_calls(path, calls, window=32):
+def varlink_calls(path, calls, window=32, timing=None):
     """Make CALLS ((method, parameters) pairs) on one connection to the
     Varlink socket PATH, WINDOW of them ahead of their replies; return the
-    replies, decoded, in order."""
+    replies, decoded, in order. TIMING, a dict, gets "bytes" (of replies
+    received) and "last_recv" (seconds from the first send to the last
+    byte received, before that last reply was decoded)."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(path)
-    replies, buf, sent = [], b"", 0
+    replies, parts, sent = [], [], 0
+    nbytes, t0 = 0, time.monotonic()
     try:
         while len(replies) < len(calls):
             while sent < len(calls) and sent - len(replies) < window:
@@ -696,11 +815,20 @@ def varlink_calls(path, calls, window=32):
             data = s.recv(1 << 16)
             if not data:
                 raise RuntimeError("the supervisor closed the connection")
-            buf += data
-            *msgs, buf = buf.split(b"\0")
+            nbytes += len(data)
+            if timing is not None:
+                timing["last_recv"] = time.monotonic() - t0
+            if b"\0" not in data:      # a long reply, still coming
+                parts.append(data)
+                continue
+            parts.append(data)
+            *msgs, rest = b"".join(parts).split(b"\0")
+            parts = [rest]
             replies += [json.loads(x) for x in msgs]
     finally:
         s.close()
+    if timing is not None:
+        timing["bytes"] = nbytes
     return replies
 
 

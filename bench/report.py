@@ -15,7 +15,9 @@ SUP_KEYS = [("reg_ctl", "seconds"), ("idle", "cpu_s_per_10s"),
             ("idle", "cpu_pct"), ("idle", "pss_kib"),
             ("idle", "stats_list_per_s"), ("idle", "other_per_s"),
             ("latency", "median_ms"), ("latency", "p99_ms"),
-            ("converge", "seconds")]
+            ("converge", "seconds"), ("stats", "all_s"),
+            ("stats", "all_stats_print"), ("stats", "each_s"),
+            ("stats", "after_stats_list_per_s")]
 DMS_KEYS = [("reg_dmstats", "seconds")]
 BASE_KEYS = [("reg_dmstats", "seconds"), ("idle", "cpu_s_per_10s"),
              ("idle", "cpu_pct"), ("idle", "pss_kib"),
@@ -103,6 +105,64 @@ def list_cell(d):
         return why_missing(d)
     return "%.1f ms (%s rows, %.0f KiB)" % (i["list_ms"], fmt_n(i["list_rows"]),
                                            i["list_kib"])
+
+
+def reread_rate(n, interval_ms):
+    """Files a second the supervisor's rolling extent re-read reads at N
+    files on one device (daemon/service/service.c, sweep_period): each
+    file once every max(10, min(30, N/334)) s, in whole passes."""
+    iv = (interval_ms or 1000) / 1000
+    period = int(max(10.0, min(30.0, n / 334.0)) / iv) + 1
+    return n / (period * iv)
+
+
+def fmt_t(sec):
+    return "%.2f s" % sec if sec >= 1 else "%.1f ms" % (sec * 1000)
+
+
+def stats_row(n, sup):
+    """The Stats call cost at N (the sup benchmark's stats step)."""
+    st = get(sup, "stats")
+    if st and st.get("unsupported"):
+        return [fmt_n(n), "not measured: this build has no Stats (%s)"
+                % st["unsupported"]] + ["—"] * 5
+    if not st:
+        why = why_missing(sup)
+        if sup is not None and why == "—":
+            why = "not measured (run without the stats step)"
+        return [fmt_n(n), why] + ["—"] * 5
+
+    def files(pre):
+        k = st[pre + "files"]
+        return fmt_n(k) if st[pre + "files_ok"] else \
+            "**%s of %s**" % (fmt_n(k), fmt_n(st["n"]))
+    runs = st.get("all_runs_s") or [st["all_s"]]
+    one = "%s (median of %d: %s)" % (
+        fmt_t(st["all_s"]), len(runs), ", ".join(fmt_t(x) for x in runs)) \
+        if len(runs) > 1 else fmt_t(st["all_s"])
+    one += "; %s KiB reply" % fmt_n(int(round(st["all_reply_kib"])))
+    prints = "%s (%s regions)" % (fmt_n(st["all_stats_print"]),
+                                  fmt_n(st["all_regions"]))
+    if st["all_other"]:
+        prints += " + %d other" % st["all_other"]
+    nf = max(st["n"], 1)
+    per = "%.0f µs, %.2f @stats_print" % (st["all_s"] * 1e6 / nf,
+                                          st["all_stats_print"] / nf)
+    each = "%s (%.0f µs a call); %s @stats_print" % (
+        fmt_t(st["each_s"]), st["each_s"] * 1e6 / nf,
+        fmt_n(st["each_stats_print"]))
+    got = "%s / %s" % (files("all_"), files("each_"))
+    idle = st.get("idle_stats_list_per_s")
+    lists = "%s → %.2f (other %.2f/s)" % (
+        "%.2f" % idle if isinstance(idle, (int, float)) else "?",
+        st["after_stats_list_per_s"], st["after_other_per_s"])
+    return [fmt_n(n), one, prints, per, each, got, lists]
+
+
+STATS_HEAD = ["N", "one call for all: time", "its @stats_print",
+              "per file", "N calls, one path each (32 ahead): time",
+              "files returned (one call / N calls)",
+              "@stats_list/s: idle → %.0f s after"]
 
 
 def row_base(n, base, reason=None):
@@ -205,11 +265,19 @@ def targets(D, sizes):
         if not i or not i.get("stats_list_per_s") or not f:
             return why_missing(d)
         regions = sum(int(k) * v for k, v in f["extents"].items())
+        reread = ""
+        # a build with Stats: it has the rolling re-read
+        if get(d, "stats", "all_s") is not None:
+            reread = (", and the rolling extent re-read: each file's "
+                      "extents read again with FIEMAP once every 10 s, or "
+                      "every N/334 s, at most 30 s (334 files/s at most; "
+                      "≈ %.0f files/s here), which the idle figure now "
+                      "includes" % reread_rate(d["n"], i.get("interval_ms")))
         return ("%.1f ms of CPU per interval, which has one pass: one "
-                "@stats_list of the device's %s regions, then the checks "
+                "@stats_list of the device's %s regions, then the checks%s "
                 "(CPU is tick-sampled: one tick in the window is 0.1 %%)"
                 % (i["cpu_s_per_10s"] * 100 / i["stats_list_per_s"],
-                   fmt_n(regions)))
+                   fmt_n(regions), reread))
 
     def lat_trend():
         pts = ["N=%s: %.0f ms" % (fmt_n(n), get(D.get("b-sup-%d" % n),
@@ -384,6 +452,13 @@ def smoke_check(D, sizes):
                     continue
                 if not isinstance(v, (int, float)):
                     bad.append("%s: no %s.%s" % (name, k1, k2))
+            st = get(x, "stats")
+            for pre in ("all_", "each_"):
+                if st and not st.get(pre + "files_ok"):
+                    bad.append("%s: Stats (%s) returned %s files, not the "
+                               "%s registered" % (name, pre.strip("_"),
+                                                  st.get(pre + "files"),
+                                                  st.get("n")))
     return bad, sorted(set(warn))
 
 
@@ -482,6 +557,16 @@ def main():
     L.append(table(head + ["one @stats_list from the benchmark"],
                    [row_sup(n, D.get("b-sup-%d" % n),
                                   D.get("b-dms-%d" % n)) for n in sizes]))
+    L.append("")
+    L.append("## Stats call cost (supervisor)")
+    L.append("")
+    after = next((get(D.get("b-sup-%d" % n), "stats", "after_window_s")
+                  for n in sizes
+                  if get(D.get("b-sup-%d" % n), "stats", "after_window_s")),
+                 5)
+    head_st = STATS_HEAD[:-1] + [STATS_HEAD[-1] % after]
+    L.append(table(head_st, [stats_row(n, D.get("b-sup-%d" % n))
+                             for n in sizes]))
     L.append("")
     L.append("## Baseline (the shim's fallback: one dmfilemapd per file)")
     L.append("")
@@ -624,6 +709,22 @@ METHOD = """\
   life (registration, idle, latency and convergence): its lists are
   periodic whatever happens, but its "other" ioctls include the updates
   the latency and convergence steps caused.
+- **Stats** (supervisor, after the idle window, so that its figures do
+  not include it): `io.dmfilemap.Supervisor.Stats` over all N files,
+  first as one call with no parameters (three times; the median is
+  shown, each time in brackets), then as N calls naming one path each,
+  sent on one connection 32 ahead of their replies; wall time from the
+  connect to the last reply decoded in the benchmark's Python (so the
+  decoding of the one long reply is in it). The dm ioctls are the
+  daemon's counters (an Info call before and after each): the Stats
+  method sends one `@stats_print` per region; "other" is every other
+  ioctl but the periodic `@stats_list`. Then a window (5 s) as the idle
+  one: its `@stats_list` and other ioctl rates, next to the idle ones,
+  show whether the calls left the supervisor's polling as it was.
+- With a supervisor that has Stats, the idle CPU also includes its
+  rolling extent re-read: every file's extents are read again with
+  FIEMAP (no sync) once every 10 s, or every N/334 s with N files, at
+  most 30 s (334 files/s at most), spread over the passes.
 - **latency**: for min(N, 50) files chosen at random, one at a time: write
   4 KiB one block past the end (a new extent, not adjacent), fsync, then
   poll the kernel's `@stats_list` (an ioctl from the benchmark, every 5 ms

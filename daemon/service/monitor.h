@@ -129,6 +129,9 @@ void monitor_dir_event(struct monitor *m, uint32_t mask);
 int monitor_read_extents(struct monitor *m, bool force, const struct stat *known);
 /* The pass's waiting plan, if any, goes. */
 void monitor_unplan(struct monitor *m);
+/* Read M's extents again (no event said they changed): if they differ
+ * from the ones it knows, M is to be synced. Returns whether so. */
+bool monitor_sweep(struct monitor *m);
 int monitor_watch_file(struct monitor *m);
 void monitor_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 /* Tell the owner that M's registration changed (to be saved). */

@@ -21,6 +21,40 @@
  * written (or swept) since, at most once per check interval, without
  * flushing its dirty data (a delayed allocation found: with). Returns 0,
  * or -errno. */
+static bool same_extents(const struct extent_list *a,
+			 const struct extent_list *b)
+{
+	return a->n == b->n &&
+	       (!a->n || !memcmp(a->v, b->v, a->n * sizeof(*a->v)));
+}
+
+bool monitor_sweep(struct monitor *m)
+{
+	struct extent_list old = m->want;
+	bool changed;
+
+	if (m->dirty || m->state != MS_ACTIVE)
+		return false; /* synced this pass anyway */
+	memset(&m->want, 0, sizeof(m->want));
+	m->reread = true;
+	m->reread_at = 0;
+	if (monitor_read_extents(m, false, NULL) < 0) {
+		extent_list_free(&m->want);
+		m->want = old;
+		m->dirty = true; /* the sync says why */
+		return true;
+	}
+	if (m->reread) { /* nothing was read */
+		m->want = old;
+		return false;
+	}
+	changed = !same_extents(&old, &m->want);
+	extent_list_free(&old);
+	if (changed)
+		m->dirty = true;
+	return changed;
+}
+
 int monitor_read_extents(struct monitor *m, bool force, const struct stat *known)
 {
 	const struct dm_backend *be = &m->svc->be;

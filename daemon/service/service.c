@@ -13,7 +13,7 @@
  * reports (a defragmenter's ioctls, blocks allocated through mmap), once
  * every SWEEP_MIN_S seconds; with many files, less often, so that at most
  * SWEEP_RATE files are read a second, but at least every SWEEP_MAX_S. */
-#define SWEEP_MIN_S 10.0
+#define SWEEP_MIN_S 15.0
 #define SWEEP_MAX_S 30.0
 #define SWEEP_RATE 334.0
 
@@ -69,11 +69,9 @@ static void pass_timed(void *arg, struct device *d)
 	period = sweep_period(d);
 	for (m = TAILQ_FIRST(&d->monitors); m; m = next) {
 		next = TAILQ_NEXT(m, dev_entry);
-		if ((d->passes + m->id) % period == 0) {
-			m->dirty = true; /* changed with no event? */
-			m->reread = true;
-			m->reread_at = 0;
-		}
+		/* changed with no event? (only a change costs a sync) */
+		if ((d->passes + m->id) % period == 0)
+			(void)monitor_sweep(m);
 		if (r == 1 && !m->dirty && !m->last_error)
 			continue;
 		planned += monitor_sync_plan(m, &carried);

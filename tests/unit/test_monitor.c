@@ -1147,12 +1147,40 @@ static void test_sweep_finds_change_without_event(void **state)
 	settle(m);
 	grow_file(f, i, 4096);
 	set_extents(f->files[i].fd, E1, E2);
-	for (k = 0; k < 20 && f->nev == 1; k++)
+	for (k = 0; k < 40 && f->nev == 1; k++)
 		run_pass(m->device);
 	assert_events(f, "added", "updated");
-	/* within SWEEP_PASSES (10) passes */
-	assert_true(k <= 10);
+	/* within the sweep's period at few files: 15 s at 1 s a pass */
+	assert_true(k <= 16);
 	assert_region(f->dev, 1, 2000, 8, "");
+}
+
+/* A block moved with neither an event nor a change of size (a
+ * defragmenter's ioctl): the sweep reads the extents again and finds it;
+ * a sweep that finds nothing changed costs no sync. */
+static void test_sweep_finds_moved_block_and_costs_no_sync(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor *m;
+	int k;
+
+	set_extents(f->files[i].fd, E1, E2);
+	m = create_monitor(f, i, "a");
+	settle(m);
+	m->regions = 12345; /* a sync would set it */
+	for (k = 0; k < 16; k++)
+		run_pass(m->device);
+	assert_calls(FAKE_EXTENTS, 1); /* one sweep, in 16 passes */
+	assert_int_equal(m->regions, 12345);
+	assert_events(f, "added");
+	set_extents(f->files[i].fd, E1, E3);
+	for (k = 0; k < 40 && f->nev == 1; k++)
+		run_pass(m->device);
+	assert_true(k <= 16);
+	assert_events(f, "added", "updated");
+	assert_region(f->dev, 2, 3000, 8, "");
+	assert_null(fake_region(f->dev, 1));
 }
 
 /* The extents read fails on a changed file: an error; the pass that
@@ -1611,6 +1639,7 @@ int main(void)
 		T(test_write_rereads_layout_once_per_interval),
 		T(test_dirty_grown_file_reads),
 		T(test_sweep_finds_change_without_event),
+		T(test_sweep_finds_moved_block_and_costs_no_sync),
 		T(test_failed_extents_read_is_retried),
 		T(test_list_eio_keeps_monitors_and_recovers),
 		T(test_list_enxio_ends_every_monitor),
