@@ -1,6 +1,6 @@
 /* metrics.c: the metrics file for node_exporter's textfile collector: every
- * monitored file's never-lost totals and the supervisor's own, written
- * atomically to DIR/dmfilemap.prom every interval. */
+ * monitored file's never-lost totals (read a few files at a time over each
+ * interval) and the supervisor's own, written atomically every interval. */
 #define _GNU_SOURCE
 #include "front/metrics.h"
 #include "core/counters.h"
@@ -77,31 +77,23 @@ static bool excluded(const struct metrics *mt, const struct monitor *m)
 	return false;
 }
 
-/* Read every included file's totals. Returns how many (in *OUT). */
+/* Every included file's totals as last read (no ioctl). Returns how many
+ * (in *OUT). */
 static size_t collect(struct metrics *mt, struct file_figures **out)
 {
 	struct file_figures *v = calloc(mt->svc->nmonitors + 1, sizeof(*v));
 	uint64_t bounds[BOUNDS_MAX];
 	struct monitor *m;
-	char why[512];
 	size_t n = 0;
-	int r;
 
 	*out = v;
 	if (!v)
 		return 0;
 	TAILQ_FOREACH(m, &mt->svc->monitors, entry) {
 		struct file_figures *f = &v[n];
-		if (excluded(mt, m))
+		if (excluded(mt, m) ||
+		    tally_totals(m, &f->c, bounds, BOUNDS_MAX, &f->nbounds) < 0)
 			continue;
-		if ((r = tally_read(m, &f->c, bounds, BOUNDS_MAX, &f->nbounds,
-				    why, sizeof(why))) < 0) {
-			mt->read_errors++;
-			log_debug("metrics: %s", why);
-			continue;
-		}
-		if (r == 1) /* a reset moved counts into the ledger */
-			monitor_registration_changed(m);
 		if (f->nbounds &&
 		    !(f->bounds = malloc(f->nbounds * sizeof(*f->bounds))))
 			f->nbounds = 0;
@@ -111,6 +103,41 @@ static size_t collect(struct metrics *mt, struct file_figures **out)
 		n++;
 	}
 	return n;
+}
+
+/* Read the counters of the next files (one @stats_print a region), so
+ * that every file is read once an interval, a few at a time: a write
+ * never stalls the monitoring for long. */
+static void read_some(struct metrics *mt)
+{
+	size_t n = mt->svc->nmonitors, per_tick, i = 0;
+	uint64_t bounds[BOUNDS_MAX];
+	struct io_counters c;
+	struct monitor *m;
+	char why[512];
+	size_t nb;
+	int r;
+
+	if (!n)
+		return;
+	per_tick = (size_t)(n * METRICS_READ_TICK / mt->interval) + 1;
+	if (mt->cursor >= n)
+		mt->cursor = 0;
+	TAILQ_FOREACH(m, &mt->svc->monitors, entry) {
+		if (i++ < mt->cursor || excluded(mt, m))
+			continue;
+		if (!per_tick--)
+			break;
+		r = tally_read(m, &c, bounds, BOUNDS_MAX, &nb, why, sizeof(why));
+		counters_free(&c);
+		if (r < 0) {
+			mt->read_errors++;
+			log_debug("metrics: %s", why);
+		} else if (r == 1) { /* a reset moved counts into the ledger */
+			monitor_registration_changed(m);
+		}
+	}
+	mt->cursor = i;
 }
 
 static void labels_of(const struct monitor *m, struct prom_label *l)
@@ -358,6 +385,15 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)metrics_write(mt); /* said in the log */
 }
 
+static void read_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct metrics *mt = (struct metrics *)((char *)w -
+						offsetof(struct metrics, reader));
+	(void)loop;
+	(void)revents;
+	read_some(mt);
+}
+
 int metrics_start(struct metrics *mt, struct service *svc, const char *dir,
 		  double interval)
 {
@@ -366,8 +402,12 @@ int metrics_start(struct metrics *mt, struct service *svc, const char *dir,
 	if (!(mt->dir = strdup(dir)))
 		return -ENOMEM;
 	ev_timer_init(&mt->timer, timer_cb, interval, interval);
+	ev_timer_init(&mt->reader, read_cb, METRICS_READ_TICK,
+		      METRICS_READ_TICK);
 	ev_timer_start(svc->loop, &mt->timer);
-	return metrics_write(mt);
+	ev_timer_start(svc->loop, &mt->reader);
+	mt->cursor = 0;
+	return metrics_write(mt); /* the counts as saved, read since */
 }
 
 void metrics_stop(struct metrics *mt)
@@ -375,6 +415,7 @@ void metrics_stop(struct metrics *mt)
 	if (!mt->dir)
 		return;
 	ev_timer_stop(mt->svc->loop, &mt->timer);
+	ev_timer_stop(mt->svc->loop, &mt->reader);
 	free(mt->dir);
 	free(mt->last_error);
 	mt->dir = mt->last_error = NULL;

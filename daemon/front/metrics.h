@@ -1,6 +1,6 @@
 /* metrics.h: the metrics file for node_exporter's textfile collector: every
- * monitored file's never-lost totals and the supervisor's own, written
- * atomically to DIR/dmfilemap.prom every interval. */
+ * monitored file's never-lost totals (read a few files at a time over each
+ * interval) and the supervisor's own, written atomically every interval. */
 #ifndef DMF_METRICS_H
 #define DMF_METRICS_H
 
@@ -15,6 +15,8 @@ struct service;
 #define METRICS_FILE "dmfilemap.prom"
 #define METRICS_INTERVAL_DEFAULT 15.0
 #define METRICS_EXCLUDE_MAX 64
+/* Seconds between two reads of some files' counters. */
+#define METRICS_READ_TICK 0.1
 
 struct metrics {
 	struct service *svc;
@@ -25,7 +27,9 @@ struct metrics {
 	size_t nexclude_path;
 	const char *exclude_alias[METRICS_EXCLUDE_MAX];
 	size_t nexclude_alias;
-	ev_timer timer;
+	ev_timer timer;       /* the writes */
+	ev_timer reader;      /* the counters' reads, spread over an interval */
+	size_t cursor;        /* the next file to read, by position */
 	char *last_error;     /* said once, until a write succeeds */
 	uint64_t writes, write_errors, read_errors;
 	double last_write_s;  /* how long the last write took */

@@ -109,6 +109,22 @@ static size_t bounds_ns(const struct group_view *v, uint64_t *out, size_t max)
 	return n;
 }
 
+int tally_totals(struct monitor *m, struct io_counters *out, uint64_t *bounds,
+		 size_t max, size_t *n)
+{
+	struct group_view v;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	*n = 0;
+	if ((r = group_read(&m->device->rs, m->group_id, &v)) < 0)
+		return r;
+	if (r > 0)
+		*n = bounds_ns(&v, bounds, max);
+	group_view_free(&v);
+	return ledger_total(&m->ledger, out);
+}
+
 int tally_read(struct monitor *m, struct io_counters *out, uint64_t *bounds,
 	       size_t max, size_t *n, char *why, size_t whylen)
 {

@@ -33,4 +33,10 @@ int tally_resolve(struct monitor *m);
 int tally_read(struct monitor *m, struct io_counters *out, uint64_t *bounds,
 	       size_t max, size_t *n, char *why, size_t whylen);
 
+/* M's totals as last read (no ioctl): the ledger's, into OUT (free it),
+ * and the group's histogram bounds as tally_read gives them. Returns 0 or
+ * -errno. */
+int tally_totals(struct monitor *m, struct io_counters *out, uint64_t *bounds,
+		 size_t max, size_t *n);
+
 #endif
