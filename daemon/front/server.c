@@ -194,6 +194,7 @@ struct server {
 	struct state state;
 	struct methods methods;
 	struct metrics metrics;
+	ev_timer status;   /* the service manager's STATUS=, soon after a change */
 };
 
 /* The listening socket systemd passed, or -1. */
@@ -303,6 +304,27 @@ static void on_changed(void *arg)
 	struct server *srv = arg;
 
 	state_changed(&srv->state);
+	if (!ev_is_active(&srv->status))
+		ev_timer_start(srv->svc.loop, &srv->status);
+}
+
+/* "N monitors on M devices" as the service manager's STATUS=. */
+static void say_status(struct server *srv, bool ready)
+{
+	char text[128];
+
+	snprintf(text, sizeof(text), "%zu monitors on %zu devices",
+		 srv->svc.nmonitors, srv->svc.devices.n);
+	fdstore_status(&srv->fds, ready, text);
+}
+
+static void status_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct server *srv = (struct server *)((char *)w -
+					       offsetof(struct server, status));
+	(void)loop;
+	(void)revents;
+	say_status(srv, false);
 }
 
 static void on_keep_fd(void *arg, const struct monitor *m)
@@ -335,6 +357,7 @@ static void server_start(struct server *srv, struct ev_loop *loop,
 	char why[256], state_buf[4200];
 	int r;
 
+	ev_timer_init(&srv->status, status_cb, 1., 0.);
 	dmstats_backend(&srv->dm, &be);
 	service_init(&srv->svc, loop, &be, o->interval_ms / 1000.0);
 	srv->svc.hooks = (struct service_hooks){ on_event, on_changed,
@@ -374,6 +397,8 @@ static void server_start(struct server *srv, struct ev_loop *loop,
 static void server_stop(struct server *srv)
 {
 	state_freeze(&srv->state);
+	ev_timer_stop(srv->svc.loop, &srv->status);
+	fdstore_status(&srv->fds, false, "stopping");
 	metrics_stop(&srv->metrics);
 	service_stop(&srv->svc, "supervisor shutting down");
 	control_shutdown(&srv->ctl);
@@ -410,6 +435,7 @@ int main(int argc, char **argv)
 		log_init(PROG, false, o.verbose);
 	log_info("listening on %s, checking every %ld ms", o.socket,
 		 o.interval_ms);
+	say_status(&srv, true); /* READY=1: listening, registrations back */
 	service_run(&srv.svc);
 	server_stop(&srv);
 	ev_loop_destroy(loop);

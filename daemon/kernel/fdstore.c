@@ -1,5 +1,5 @@
-/* fdstore.c: systemd's file descriptor store: monitored files' fds kept by
- * the service manager (FDSTORE=1), handed back at the next start. */
+/* fdstore.c: the service manager's notification socket (sd_notify): the fd
+ * store that keeps monitored files' fds across restarts, readiness, status. */
 #define _GNU_SOURCE
 #include "kernel/fdstore.h"
 #include "log.h"
@@ -186,6 +186,17 @@ void fdstore_release_unused(struct fdstore *fs)
 	free(fs->stored);
 	fs->stored = NULL;
 	fs->nstored = 0;
+}
+
+void fdstore_status(struct fdstore *fs, bool ready, const char *text)
+{
+	char msg[512];
+
+	if (fs->fd < 0)
+		return;
+	snprintf(msg, sizeof(msg), "%sSTATUS=%s", ready ? "READY=1\n" : "",
+		 text);
+	(void)sd_notify(fs, msg, -1); /* said in the log */
 }
 
 void fdstore_shutdown(struct fdstore *fs)

@@ -1,5 +1,5 @@
-/* fdstore.h: systemd's file descriptor store: monitored files' fds kept by
- * the service manager (sd_notify FDSTORE=1), handed back at the next start. */
+/* fdstore.h: the service manager's notification socket (sd_notify): the fd
+ * store that keeps monitored files' fds across restarts, readiness, status. */
 #ifndef DMF_FDSTORE_H
 #define DMF_FDSTORE_H
 
@@ -48,5 +48,7 @@ uint64_t fdstore_max_id(const struct fdstore *fs);
 /* Close and drop stored fds no saved registration claimed. */
 void fdstore_release_unused(struct fdstore *fs);
 void fdstore_shutdown(struct fdstore *fs);
+/* READY=1 (or, with READY false, only) and STATUS=TEXT. */
+void fdstore_status(struct fdstore *fs, bool ready, const char *text);
 
 #endif

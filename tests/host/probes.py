@@ -1953,6 +1953,48 @@ def t_sigint(ctx):
             p.wait()
 
 
+@test("daemon_notify_ready_status")
+def t_notify_ready(ctx):
+    # under a service manager: READY=1 with a STATUS= line once it listens
+    import socket as sk
+    d = os.path.join(ctx.tmp, "notify")
+    os.makedirs(d, exist_ok=True)
+    ns = os.path.join(d, "notify")
+    n = sk.socket(sk.AF_UNIX, sk.SOCK_DGRAM)
+    n.bind(ns)
+    n.settimeout(10)
+    sock = os.path.join(d, "s")
+    e = dict(os.environ, NOTIFY_SOCKET=ns)
+    p = subprocess.Popen([ctx.bin("dmfilemap-supervisord"), "-f", "--socket",
+                          sock], env=e, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    try:
+        msg = n.recv(4096).decode()
+        eq(msg, "READY=1\nSTATUS=0 monitors on 0 devices",
+           "first sd_notify message")
+        check(os.path.exists(sock), "READY=1 before the socket listens")
+        p.send_signal(signal.SIGTERM)
+        msg = n.recv(4096).decode()
+        eq(msg, "STATUS=stopping", "sd_notify message at SIGTERM")
+        eq(p.wait(10), 0, "exit status after SIGTERM")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        n.close()
+
+
+@test("daemon_notify_socket_too_long")
+def t_notify_long(ctx):
+    # an over-long NOTIFY_SOCKET names its cause (it once said EPERM)
+    e = dict(os.environ, NOTIFY_SOCKET="/" + "x" * 200)
+    p = run([ctx.bin("dmfilemap-supervisord"), "-f", "--socket",
+             os.path.join(ctx.tmp, "notify-long.sock")], env=e)
+    expect_exit(p, 1, "supervisor with an over-long NOTIFY_SOCKET")
+    check("cannot use NOTIFY_SOCKET: File name too long" in p.stderr,
+          "message %r" % p.stderr)
+
+
 @test("daemon_detaches_when_listening")
 def t_detach(ctx):
     sock = os.path.join(ctx.tmp, "d4", "s")  # d4 does not exist yet
