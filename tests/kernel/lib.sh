@@ -515,3 +515,94 @@ syslog_capture_stop() {
 	SYSLOG_PID=
 	rm -f /dev/log
 }
+
+# ------------------------------------------- per-file I/O counters (stats)
+# Helpers of the t-stats-*.sh tests (dmfilemapctl stats, exact O_DIRECT I/O).
+
+# dio FILE [r|w] BLOCK[:COUNT]...: O_DIRECT I/O of 4 KiB blocks, all in one
+# xfs_io process, each block COUNT times (default 1), one 4 KiB request each:
+# "r" (the default) makes the blocks after it reads, "w" writes. For exact
+# dm-stats counts every block must be allocated (a hole costs no I/O) and,
+# for a write, written before (an overwrite in place: no allocation).
+# Example: dio F r 0:10 2 w 4:3 (11 reads, 3 writes).
+dio() {
+	_dio_f=$1; shift
+	_dio_op=r
+	_dio_cmds=$DMF_TMP/dio.$$
+	: > "$_dio_cmds"
+	for _dio_a in "$@"; do
+		case $_dio_a in
+		r|w) _dio_op=$_dio_a; continue ;;
+		*:*) _dio_b=${_dio_a%%:*}; _dio_n=${_dio_a#*:} ;;
+		*) _dio_b=$_dio_a; _dio_n=1 ;;
+		esac
+		while [ "$_dio_n" -gt 0 ]; do
+			if [ "$_dio_op" = r ]; then
+				echo "pread -q -b 4096 $((_dio_b * 4096)) 4096"
+			else
+				echo "pwrite -q -S 0x77 -b 4096 $((_dio_b * 4096)) 4096"
+			fi
+			_dio_n=$((_dio_n - 1))
+		done >> "$_dio_cmds"
+	done
+	xfs_io -d "$_dio_f" < "$_dio_cmds" > "$DMF_TMP/dio.out.$$" 2>&1 || fail "dio $_dio_f $*: $(cat "$DMF_TMP/dio.out.$$")"
+	[ -s "$DMF_TMP/dio.out.$$" ] && fail "dio $_dio_f $*: xfs_io said: $(head -c 400 "$DMF_TMP/dio.out.$$")"
+	return 0
+}
+
+# stats_read FILE: dmfilemapctl stats FILE --json into ST_READS ST_WRITES
+# ST_RBYTES ST_WBYTES ST_CARRIED ST_RESETS ST_REGIONS ST_GROUP. False (the
+# reason in $DMF_TMP/mismatch) if the command or its JSON fails.
+stats_read() {
+	_sr=$(dmfilemapctl stats "$1" --json 2>&1) || {
+		echo "dmfilemapctl stats $1 --json: exit $?: $_sr" > "$DMF_TMP/mismatch"; return 1; }
+	_sr_v=$(printf '%s\n' "$_sr" | jq -r '.files | if length == 1 then .[0] | "\(.reads) \(.writes) \(.read_bytes) \(.write_bytes) \(.carried_regions) \(.resets) \(.regions) \(.group_id)" else error("\(length) files") end' 2>&1) || {
+		echo "dmfilemapctl stats $1 --json: bad output ($_sr_v): $_sr" > "$DMF_TMP/mismatch"; return 1; }
+	# shellcheck disable=SC2086 # eight numbers
+	set -- $_sr_v
+	ST_READS=$1 ST_WRITES=$2 ST_RBYTES=$3 ST_WBYTES=$4 ST_CARRIED=$5 ST_RESETS=$6 ST_REGIONS=$7 ST_GROUP=$8
+}
+
+# stats_expect FILE WHAT READS WRITES: FILE's totals are exactly READS 4 KiB
+# reads and WRITES 4 KiB writes (reads, writes, read_bytes, write_bytes);
+# logs the numbers seen (stats_read's variables are set).
+stats_expect() {
+	stats_read "$1" || fail "$2: $(mismatch)"
+	_se_want="$3/$4/$(($3 * 4096))/$(($4 * 4096))"
+	[ "$ST_READS/$ST_WRITES/$ST_RBYTES/$ST_WBYTES" = "$_se_want" ] ||
+		fail "$2: stats of $1: reads/writes/read_bytes/write_bytes got $ST_READS/$ST_WRITES/$ST_RBYTES/$ST_WBYTES, want $_se_want (carried_regions $ST_CARRIED, resets $ST_RESETS, regions $ST_REGIONS)"
+	log "$2: reads $ST_READS, writes $ST_WRITES, read_bytes $ST_RBYTES, write_bytes $ST_WBYTES, carried_regions $ST_CARRIED, resets $ST_RESETS, regions $ST_REGIONS, group $ST_GROUP"
+}
+
+# region_io ID: "START+LEN READS READ_SECTORS WRITES WRITE_SECTORS" of region
+# ID from the kernel (@stats_print, its areas summed).
+region_io() {
+	dmsetup message "$DMF_DEV" 0 @stats_print "$1" |
+		awk 'NR == 1 { s = $1 } { r += $2; rs += $4; w += $6; ws += $8 }
+			END { if (NR) print s, r + 0, rs + 0, w + 0, ws + 0; else exit 1 }'
+}
+
+# group_io_snap G OUT: "ID START+LEN READS READ_SECTORS WRITES WRITE_SECTORS"
+# of every member of G, from the kernel, into file OUT.
+group_io_snap() {
+	_gs=$(group_members "$1") || return 1
+	: > "$2"
+	for _gs_r in $_gs; do
+		printf '%s %s\n' "$_gs_r" "$(region_io "$_gs_r")" >> "$2" || return 1
+	done
+}
+
+# file_block_phys FILE BLOCK: physical sector of FILE's 4 KiB block BLOCK
+# (empty if it is a hole).
+file_block_phys() {
+	filefrag -s -v -b512 "$1" | awk -v s=$(($2 * 8)) '
+		/^ *[0-9]+: / { l = $0; gsub(/\.\./, " ", l); gsub(/:/, " ", l); n = split(l, f, /[ \t]+/)
+			if (f[1] == "") { for (i = 1; i < n; i++) f[i] = f[i + 1] }
+			if (f[2] + 0 <= s && s <= f[3] + 0) { print f[4] + s - f[2]; exit } }'
+}
+
+# group_region_at G SECTOR: id of the member of G that holds SECTOR.
+group_region_at() {
+	group_io_snap "$1" "$DMF_TMP/gra.$$" || return 1
+	awk -v p="$2" '{ split($2, a, "+") } a[1] <= p && p < a[1] + a[2] { print $1; f = 1 } END { exit !f }' "$DMF_TMP/gra.$$"
+}
