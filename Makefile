@@ -54,7 +54,8 @@ SHIM_SRC   = $(sort client/dmfilemapd.c daemon/front/solo.c $(CLIENT_SRC) $(MONI
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 PROGS = $(B)/dmfilemap-supervisord $(B)/dmfilemapctl $(B)/dmfilemapd
 UNIT_TESTS = $(B)/test_auxdata $(B)/test_filemap $(B)/test_varlink $(B)/test_peer \
-	     $(B)/test_group $(B)/test_monitor $(B)/test_counters $(B)/test_ledger
+	     $(B)/test_group $(B)/test_monitor $(B)/test_counters $(B)/test_ledger \
+	     $(B)/test_promtext
 
 all: $(PROGS)
 
@@ -107,6 +108,8 @@ $(B)/test_ledger: $(call obj,tests/unit/test_ledger.c $(SVC_TEST_SRC))
 	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka -ldevmapper -lev
 $(B)/test_counters: $(call obj,tests/unit/test_counters.c daemon/core/counters.c)
 	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka
+$(B)/test_promtext: $(call obj,tests/unit/test_promtext.c daemon/front/promtext.c)
+	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka -lm
 $(B)/test_varlink: $(call obj,tests/unit/test_varlink.c protocol/varlink.c)
 	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka -lcjson -lm
 $(B)/test_peer: $(call obj,tests/unit/test_peer.c protocol/peer.c)
@@ -135,6 +138,10 @@ check: deps
 	tests/host/run.sh --build build/san
 	tests/host/run.sh --build build --valgrind
 	tests/activation-check.sh build
+	tests/host/metrics-check.sh build
+	tests/host/metrics-check.sh build/san
+	promtool check rules contrib/prometheus/dmfilemap.rules.yml
+	promtool test rules contrib/prometheus/dmfilemap.rules.test.yml
 	python3 tests/load/load.py build
 	tests/install-check.sh
 	tests/deb-check.sh

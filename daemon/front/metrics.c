@@ -33,35 +33,36 @@ struct file_figures {
 
 static const struct {
 	const char *name, *type, *help;
-	int field;     /* IO_*, or -1 */
-	double scale;  /* counter to the metric's unit */
+	int field;     /* IO_* */
+	uint64_t mul;  /* counter to the metric's unit: times this, */
+	double scale;  /* or (a time) times this */
 } per_file[] = {
 	{ "dmfilemap_file_reads_completed_total", "counter",
 	  "Reads completed on the file's dm-stats regions (never reset by "
-	  "region changes).", IO_READS, 1 },
+	  "region changes).", IO_READS, 1, 0 },
 	{ "dmfilemap_file_reads_merged_total", "counter",
-	  "Reads merged.", IO_READS_MERGED, 1 },
+	  "Reads merged.", IO_READS_MERGED, 1, 0 },
 	{ "dmfilemap_file_read_bytes_total", "counter",
-	  "Bytes read.", IO_READ_SECTORS, 512 },
+	  "Bytes read.", IO_READ_SECTORS, 512, 0 },
 	{ "dmfilemap_file_read_time_seconds_total", "counter",
-	  "Time spent by reads (their durations summed).", IO_READ_TIME,
+	  "Time spent by reads (their durations summed).", IO_READ_TIME, 0,
 	  1 / NS },
 	{ "dmfilemap_file_writes_completed_total", "counter",
-	  "Writes completed.", IO_WRITES, 1 },
+	  "Writes completed.", IO_WRITES, 1, 0 },
 	{ "dmfilemap_file_writes_merged_total", "counter",
-	  "Writes merged.", IO_WRITES_MERGED, 1 },
+	  "Writes merged.", IO_WRITES_MERGED, 1, 0 },
 	{ "dmfilemap_file_written_bytes_total", "counter",
-	  "Bytes written.", IO_WRITE_SECTORS, 512 },
+	  "Bytes written.", IO_WRITE_SECTORS, 512, 0 },
 	{ "dmfilemap_file_write_time_seconds_total", "counter",
-	  "Time spent by writes (their durations summed).", IO_WRITE_TIME,
+	  "Time spent by writes (their durations summed).", IO_WRITE_TIME, 0,
 	  1 / NS },
 	{ "dmfilemap_file_io_now", "gauge",
-	  "I/Os in progress.", IO_IN_FLIGHT, 1 },
+	  "I/Os in progress.", IO_IN_FLIGHT, 1, 0 },
 	{ "dmfilemap_file_io_time_seconds_total", "counter",
-	  "Time with I/O in progress.", IO_TIME, 1 / NS },
+	  "Time with I/O in progress.", IO_TIME, 0, 1 / NS },
 	{ "dmfilemap_file_io_time_weighted_seconds_total", "counter",
 	  "Time with I/O in progress, weighted by the I/Os in progress.",
-	  IO_TIME_WEIGHTED, 1 / NS },
+	  IO_TIME_WEIGHTED, 0, 1 / NS },
 };
 #define NPER_FILE (sizeof(per_file) / sizeof(per_file[0]))
 
@@ -124,10 +125,16 @@ static void read_some(struct metrics *mt)
 	if (mt->cursor >= n)
 		mt->cursor = 0;
 	TAILQ_FOREACH(m, &mt->svc->monitors, entry) {
-		if (i++ < mt->cursor || excluded(mt, m))
+		if (i < mt->cursor) {
+			i++;
 			continue;
-		if (!per_tick--)
+		}
+		if (!per_tick)
 			break;
+		i++; /* the next batch starts after this one */
+		if (excluded(mt, m))
+			continue;
+		per_tick--;
 		r = tally_read(m, &c, bounds, BOUNDS_MAX, &nb, why, sizeof(why));
 		counters_free(&c);
 		if (r < 0) {
@@ -198,9 +205,10 @@ static void files_text(struct promtext *t, const struct file_figures *v,
 		for (size_t i = 0; i < n; i++) {
 			uint64_t x = v[i].c.v[per_file[k].field];
 			labels_of(v[i].m, l);
-			if (per_file[k].scale == 1)
+			if (per_file[k].mul) /* exact, as stats --json */
 				promtext_sample_u64(t, per_file[k].name, l, 4,
-						    NULL, x);
+						    NULL, x > UINT64_MAX / per_file[k].mul
+						    ? UINT64_MAX : x * per_file[k].mul);
 			else
 				promtext_sample_f(t, per_file[k].name, l, 4,
 						  NULL, (double)x * per_file[k].scale);
@@ -365,7 +373,7 @@ int metrics_write(struct metrics *mt)
 		said(mt, why);
 	} else {
 		if (mt->last_error)
-			log_info("metrics: %s written again", path);
+			log_warnx("metrics: %s written again", path);
 		free(mt->last_error);
 		mt->last_error = NULL;
 		mt->writes++;

@@ -172,6 +172,9 @@ static void parse_args(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument: %s", argv[optind]);
+	if (!o->metrics_dir && (o->metrics_interval != METRICS_INTERVAL_DEFAULT ||
+				o->nexclude_path || o->nexclude_alias))
+		usage_error("%s", "the --metrics options need --metrics-dir");
 }
 
 /* SOCKET with ".state" in place of ".sock" (or appended). */
