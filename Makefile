@@ -145,6 +145,7 @@ check: deps
 	python3 tests/load/load.py build
 	tests/install-check.sh
 	tests/deb-check.sh
+	tests/systemd-check.sh
 	tests/fuzz/run.sh $(FUZZ_SECONDS)
 	$(MAKE) lint
 	$(MAKE) bench-smoke

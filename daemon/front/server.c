@@ -426,8 +426,9 @@ int main(int argc, char **argv)
 	act_fd = activation_fd(&srv.fds);
 	if (!o.foreground)
 		ready_fd = detach();
-	if (act_fd < 0)
-		take_lock(o.socket);
+	/* socket-activated too: a supervisor the shim started while the
+	 * socket unit was down must not run beside this one */
+	take_lock(o.socket);
 	loop = ev_default_loop(EVFLAG_AUTO);
 	if (!loop)
 		fatalx("cannot create the event loop");
