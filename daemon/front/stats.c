@@ -158,7 +158,8 @@ static char *stats_named(struct service *svc, const cJSON *it, bool by_id,
 
 	if (by_id) {
 		double v = cJSON_IsNumber(it) ? it->valuedouble : -1;
-		if (v < 1 || v > INT64_MAX / 2 || v != (double)(int64_t)v)
+		/* ids are below 2^62, which a double holds exactly */
+		if (v < 1 || v >= 4611686018427387904.0 || v != (double)(int64_t)v)
 			return vl_invalid_parameter("ids");
 		if ((*m = monitor_find_id(svc, (uint64_t)v)))
 			return NULL;
