@@ -45,7 +45,8 @@ MONITOR_SRC = $(CORE_SRC) $(KERNEL_SRC) $(SERVICE_SRC) daemon/front/detach.c
 SERVER_SRC = daemon/front/server.c daemon/front/control.c \
 	     daemon/front/connection.c daemon/front/methods.c \
 	     daemon/front/stats.c daemon/front/state.c daemon/kernel/fdstore.c \
-	     daemon/front/metrics.c daemon/front/promtext.c
+	     daemon/front/metrics.c daemon/front/promtext.c \
+	     daemon/front/atomicfile.c
 DAEMON_SRC = $(SERVER_SRC) $(MONITOR_SRC) $(PROTO_SRC)
 CLIENT_SRC = client/events.c protocol/client.c $(PROTO_SRC)
 CTL_SRC    = client/dmfilemapctl.c client/stats.c client/rawjson.c $(CLIENT_SRC)

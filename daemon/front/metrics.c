@@ -3,6 +3,7 @@
  * interval) and the supervisor's own, written atomically every interval. */
 #define _GNU_SOURCE
 #include "front/metrics.h"
+#include "front/atomicfile.h"
 #include "core/counters.h"
 #include "dmfilemap.h"
 #include "log.h"
@@ -327,45 +328,19 @@ static void said(struct metrics *mt, const char *why)
 	mt->last_error = strdup(why);
 }
 
-static int write_all(int fd, const char *s, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, s, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		s += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int metrics_write(struct metrics *mt)
 {
 	char tmp[4200], path[4200], why[4400];
 	double t0 = ev_time();
 	struct promtext t;
-	int fd, r;
+	int r;
 
 	snprintf(path, sizeof(path), "%s/" METRICS_FILE, mt->dir);
 	snprintf(tmp, sizeof(tmp), "%s/." METRICS_FILE ".tmp", mt->dir);
 	metrics_text(mt, &t);
-	r = t.failed ? -ENOMEM : 0;
-	/* a temporary file in DIR, renamed over the file: never half seen */
-	if (r == 0 && (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-					  O_NOFOLLOW, 0644)) < 0)
-		r = -errno;
-	if (r == 0) {
-		if ((r = fchmod(fd, 0644) < 0 ? -errno : 0) == 0)
-			r = write_all(fd, t.buf, t.len);
-		if (close(fd) < 0 && r == 0)
-			r = -errno;
-		if (r == 0 && rename(tmp, path) < 0)
-			r = -errno;
-		if (r < 0)
-			(void)unlink(tmp); /* best effort */
-	}
+	/* readable by the prometheus user; no fsync: rewritten soon */
+	r = t.failed ? -ENOMEM
+		     : atomicfile_write(path, tmp, t.buf, t.len, 0644, false);
 	if (r < 0) {
 		mt->write_errors++;
 		snprintf(why, sizeof(why), "cannot write %s: %s", path,

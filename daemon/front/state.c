@@ -2,6 +2,7 @@
  * supervisor killed and started again re-adopts every monitor it can. */
 #define _GNU_SOURCE
 #include "front/state.h"
+#include "front/atomicfile.h"
 #include "core/auxdata.h"
 #include "core/counters.h"
 #include "core/ledger.h"
@@ -162,19 +163,6 @@ static cJSON *entry(const struct state *st, const struct monitor *m)
 	return o;
 }
 
-static int write_all(int fd, const char *s, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, s, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		s += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* Write every live monitor to PATH.tmp, then rename it over PATH. */
 int state_save(struct state *st)
@@ -182,7 +170,7 @@ int state_save(struct state *st)
 	cJSON *root = cJSON_CreateObject(), *a = cJSON_CreateArray();
 	struct monitor *m;
 	char *text = NULL, tmp[4200];
-	int fd = -1, r = -ENOMEM;
+	int r = -ENOMEM;
 
 	if (!st->path)
 		return 0;
@@ -202,29 +190,13 @@ int state_save(struct state *st)
 	if (!(text = cJSON_PrintUnformatted(root)))
 		goto out;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", st->path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  0600);
-	if (fd < 0 || (r = write_all(fd, text, strlen(text))) < 0 ||
-	    (r = write_all(fd, "\n", 1)) < 0 || fsync(fd) < 0) {
-		r = fd < 0 || r == 0 ? -errno : r;
-		log_warnx("cannot write %s: %s", tmp, strerror(-r));
-		goto out;
-	}
-	r = close(fd) < 0 ? -errno : 0;
-	fd = -1;
-	if (r < 0) {
-		log_warnx("cannot write %s: %s", tmp, strerror(-r));
-		goto out;
-	}
-	if (rename(tmp, st->path) < 0) {
-		r = -errno;
-		log_warn("cannot rename %s to %s", tmp, st->path);
-		goto out;
-	}
-	r = 0;
+	/* a newline at the end, and on disk before the rename: a state file
+	 * is there after a crash, whole */
+	size_t len = strlen(text);
+	text[len] = '\n'; /* over the NUL: cJSON's buffer holds len + 1 */
+	if ((r = atomicfile_write(st->path, tmp, text, len + 1, 0600, true)) < 0)
+		log_warnx("cannot write %s: %s", st->path, strerror(-r));
 out:
-	if (fd >= 0)
-		close(fd);
 	free(text);
 	cJSON_Delete(root);
 	return r;
