@@ -35,9 +35,10 @@ CORE_SRC    = daemon/core/auxdata.c daemon/core/plan.c daemon/core/regions.c \
 	      daemon/core/group.c daemon/log.c
 KERNEL_SRC  = daemon/kernel/dmstats.c daemon/kernel/fiemap.c \
 	      daemon/kernel/inotify.c daemon/kernel/mounts.c \
-	      daemon/kernel/holders.c
+	      daemon/kernel/holders.c daemon/kernel/findfile.c
 SERVICE_SRC = daemon/service/service.c daemon/service/device.c \
 	      daemon/service/tally.c daemon/service/reconcile.c \
+	      daemon/service/unmonitored.c \
 	      daemon/service/monitor.c daemon/service/follow.c
 # the monitor machinery, shared by the supervisor and the shim's fallback
 MONITOR_SRC = $(CORE_SRC) $(KERNEL_SRC) $(SERVICE_SRC) daemon/front/detach.c
@@ -102,7 +103,8 @@ $(B)/test_group: $(call obj,tests/unit/test_group.c $(FAKE_SRC))
 	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka -ldevmapper
 # the service through the fake: its kernel I/O but dm-stats and FIEMAP
 SVC_TEST_SRC = $(FAKE_SRC) $(SERVICE_SRC) daemon/kernel/inotify.c \
-	       daemon/kernel/mounts.c daemon/kernel/holders.c
+	       daemon/kernel/mounts.c daemon/kernel/holders.c \
+	       daemon/kernel/findfile.c daemon/kernel/fiemap.c
 $(B)/test_monitor: $(call obj,tests/unit/test_monitor.c $(SVC_TEST_SRC))
 	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka -ldevmapper -lev
 $(B)/test_ledger: $(call obj,tests/unit/test_ledger.c $(SVC_TEST_SRC))

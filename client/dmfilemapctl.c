@@ -426,6 +426,22 @@ static int cmd_list(int argc, char **argv)
 				       cJSON_GetObjectItem(m, "dm_name")),
 			       cJSON_GetStringValue(cJSON_GetObjectItem(m, "path")));
 		}
+		/* groups nobody keeps, and how to adopt each */
+		cJSON_ArrayForEach(m, cJSON_GetObjectItem(r.params, "unmonitored"))
+		{
+			const char *path = cJSON_GetStringValue(
+				cJSON_GetObjectItem(m, "path"));
+			double g = num(m, "group_id");
+			printf("%sunmonitored group %.0f on %s (%s), alias \"%s\", "
+			       "%.0f regions: dmfilemapctl add %s --group %.0f\n",
+			       m == cJSON_GetArrayItem(cJSON_GetObjectItem(
+					    r.params, "unmonitored"), 0) ? "\n" : "",
+			       g,
+			       cJSON_GetStringValue(cJSON_GetObjectItem(m, "dm_name")),
+			       cJSON_GetStringValue(cJSON_GetObjectItem(m, "device")),
+			       cJSON_GetStringValue(cJSON_GetObjectItem(m, "alias")),
+			       num(m, "regions"), path ? path : "FILE", g);
+		}
 	}
 	vl_reply_free(&r);
 	client_close(&c);

@@ -48,6 +48,9 @@ struct dm_backend {
 	/* @stats_print of region ID: *TEXT is the kernel's reply (its
 	 * counters), valid until the next operation on CTX. */
 	int (*print)(void *ctx, dev_t dev, uint64_t id, const char **text);
+	/* DM_DEVICE_LIST: the device-mapper devices, at most MAX into OUT;
+	 * *N how many. */
+	int (*devices)(void *ctx, dev_t *out, size_t max, size_t *n);
 	void *ctx;
 	/* The host's dmstats reads DMS_GROUP="alias" (LVM2 2.03.23 and
 	 * later): new groups are written so; else DMS_GROUP=alias. */

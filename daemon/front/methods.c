@@ -273,6 +273,41 @@ static char *m_remove(struct call *x)
 /* For methods that take no parameters. */
 static const char *const no_params[] = { NULL };
 
+/* The groups no monitor keeps (scanned again if the last scan is older
+ * than UNMONITORED_FRESH seconds), as UnmonitoredGroup objects. */
+#define UNMONITORED_FRESH 2.0
+static cJSON *unmonitored_json(struct service *svc)
+{
+	struct unmonitored_set *u = &svc->unmonitored;
+	cJSON *a;
+
+	if (ev_now(svc->loop) - u->scanned_at > UNMONITORED_FRESH)
+		unmonitored_scan(svc);
+	if (!(a = cJSON_CreateArray()))
+		return NULL;
+	for (size_t i = 0; i < u->n; i++) {
+		const struct unmonitored *g = &u->v[i];
+		cJSON *o = cJSON_CreateObject();
+		bool ok = o && cJSON_AddItemToArray(a, o);
+		if (!ok)
+			cJSON_Delete(o);
+		ok = ok && cJSON_AddStringToObject(o, "device", g->devstr);
+		ok = ok && vl_add_text(o, "dm_name", g->dm_name);
+		ok = ok && cJSON_AddNumberToObject(o, "group_id",
+						   (double)g->group_id);
+		ok = ok && vl_add_text(o, "alias", g->alias);
+		ok = ok && cJSON_AddNumberToObject(o, "regions",
+						   (double)g->regions);
+		ok = ok && (g->path ? vl_add_text(o, "path", g->path)
+				    : cJSON_AddNullToObject(o, "path") != NULL);
+		if (!ok) {
+			cJSON_Delete(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
 static char *m_list(struct call *x)
 {
 	const char *unknown = vl_param_unknown(x->vc->params, no_params);
@@ -292,6 +327,12 @@ static char *m_list(struct call *x)
 		if (!mj)
 			goto nomem;
 		cJSON_AddItemToArray(a, mj);
+	}
+	if (!(a = unmonitored_json(x->svc)) ||
+	    !cJSON_AddItemToObject(p, "unmonitored", a)) {
+		cJSON_Delete(a);
+		cJSON_Delete(p);
+		return NULL;
 	}
 	return vl_reply_format(p, false);
 nomem:

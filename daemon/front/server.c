@@ -30,6 +30,8 @@
 #include <unistd.h>
 
 #define PROG "dmfilemap-supervisord"
+/* Seconds between two scans for groups no monitor keeps. */
+#define SCAN_INTERVAL 60.
 
 static const char usage_text[] =
 	"usage: " PROG " [-f] [-v]... [--socket PATH] [--socket-group GROUP]\n"
@@ -198,6 +200,7 @@ struct server {
 	struct methods methods;
 	struct metrics metrics;
 	ev_timer status;   /* the service manager's STATUS=, soon after a change */
+	ev_timer scan;     /* groups no monitor keeps, looked for in turn */
 };
 
 /* The listening socket systemd passed, or -1. */
@@ -321,6 +324,15 @@ static void say_status(struct server *srv, bool ready)
 	fdstore_status(&srv->fds, ready, text);
 }
 
+static void scan_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct server *srv = (struct server *)((char *)w -
+					       offsetof(struct server, scan));
+	(void)loop;
+	(void)revents;
+	unmonitored_scan(&srv->svc);
+}
+
 static void status_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct server *srv = (struct server *)((char *)w -
@@ -361,6 +373,7 @@ static void server_start(struct server *srv, struct ev_loop *loop,
 	int r;
 
 	ev_timer_init(&srv->status, status_cb, 1., 0.);
+	ev_timer_init(&srv->scan, scan_cb, SCAN_INTERVAL, SCAN_INTERVAL);
 	dmstats_backend(&srv->dm, &be);
 	service_init(&srv->svc, loop, &be, o->interval_ms / 1000.0);
 	srv->svc.hooks = (struct service_hooks){ on_event, on_changed,
@@ -380,6 +393,9 @@ static void server_start(struct server *srv, struct ev_loop *loop,
 				: default_state(o->socket, state_buf,
 						sizeof(state_buf))) < 0)
 		fatalx("out of memory");
+	/* after the re-adoptions: the groups left are nobody's */
+	unmonitored_scan(&srv->svc);
+	ev_timer_start(loop, &srv->scan);
 	if (!o->metrics_dir)
 		return;
 	memcpy(srv->metrics.exclude_path, o->exclude_path,
@@ -401,6 +417,7 @@ static void server_stop(struct server *srv)
 {
 	state_freeze(&srv->state);
 	ev_timer_stop(srv->svc.loop, &srv->status);
+	ev_timer_stop(srv->svc.loop, &srv->scan);
 	fdstore_status(&srv->fds, false, "stopping");
 	metrics_stop(&srv->metrics);
 	service_stop(&srv->svc, "supervisor shutting down");

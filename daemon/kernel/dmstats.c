@@ -174,6 +174,33 @@ static int print(void *ctx, dev_t dev, uint64_t id, const char **text)
 	return 0;
 }
 
+static int devices(void *ctx, dev_t *out, size_t max, size_t *n)
+{
+	struct dm_task *dmt;
+	struct dm_names *names;
+	int r = -EIO;
+
+	dmstats_release(ctx);
+	*n = 0;
+	if (!(dmt = dm_task_create(DM_DEVICE_LIST)))
+		return -ENOMEM;
+	if (!dm_task_run(dmt) || !(names = dm_task_get_names(dmt)))
+		goto out;
+	r = 0;
+	if (!names->dev) /* no device */
+		goto out;
+	for (;;) {
+		if (*n < max)
+			out[(*n)++] = (dev_t)names->dev;
+		if (!names->next)
+			break;
+		names = (struct dm_names *)((char *)names + names->next);
+	}
+out:
+	dm_task_destroy(dmt);
+	return r;
+}
+
 static int extents(void *ctx, int fd, bool sync, struct extent_list *out)
 {
 	(void)ctx;
@@ -203,6 +230,7 @@ void dmstats_backend(struct dmstats *s, struct dm_backend *be)
 	be->set_aux = set_aux;
 	be->extents = extents;
 	be->print = print;
+	be->devices = devices;
 	be->quoted_aliases = reads_quoted_aliases();
 	be->ctx = s;
 }

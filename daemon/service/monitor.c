@@ -54,6 +54,7 @@ void monitor_registration_changed(const struct monitor *m)
 {
 	const struct service_hooks *h = &m->svc->hooks;
 
+	m->svc->unmonitored.scanned_at = 0; /* a group's keeper changed? */
 	if (h->changed)
 		h->changed(h->arg);
 }

@@ -209,6 +209,7 @@ void service_stop(struct service *s, const char *message)
 	devices_reap(&s->devices);
 	inotify_set_stop(&s->inotify, s->loop);
 	mounts_stop(&s->mounts, s->loop);
+	unmonitored_free(&s->unmonitored);
 	ev_check_stop(s->loop, &s->reaper);
 	ev_signal_stop(s->loop, &s->sigterm);
 	ev_signal_stop(s->loop, &s->sigint);

@@ -14,6 +14,7 @@
 #include "kernel/inotify.h"
 #include "kernel/mounts.h"
 #include "service/device.h"
+#include "service/unmonitored.h"
 
 struct monitor;
 TAILQ_HEAD(monitor_list, monitor);
@@ -53,6 +54,7 @@ struct service {
 	size_t nmonitors;
 	uint64_t next_id;
 	struct devices devices;
+	struct unmonitored_set unmonitored; /* groups no monitor keeps */
 	struct inotify_set inotify;
 	struct mounts mounts;
 	ev_check reaper;

@@ -389,7 +389,7 @@ def t_desc_unknown(ctx):
 def t_list(ctx):
     with Conn(ctx.sock) as c:
         p = ok_params(c.call(IFACE + ".List"), "List")
-    eq(p, {"monitors": []}, "List")
+    eq(p, {"monitors": [], "unmonitored": []}, "List")
 
 
 @test("info")
@@ -1208,7 +1208,7 @@ def inner_nobody(sock, build=None):
         [fd]))
     one("nobody_remove_denied", denied(IFACE + ".Remove", {"id": 1}))
     one("nobody_list_served", lambda: eq(
-        ok_params(c.call(IFACE + ".List"), "List"), {"monitors": []},
+        ok_params(c.call(IFACE + ".List"), "List"), {"monitors": [], "unmonitored": []},
         "List as nobody"))
     one("nobody_info_served", lambda: check(
         "ioctls" in ok_params(c.call(IFACE + ".Info"), "Info"), "Info"))
@@ -1374,7 +1374,7 @@ def t_ctl_list(ctx):
         j = json.loads(p.stdout)
     except ValueError:
         raise Fail("list --json is not JSON: %r" % p.stdout)
-    eq(j, {"monitors": []}, "list --json")
+    eq(j, {"monitors": [], "unmonitored": []}, "list --json")
     p = ctl(ctx, "list")
     expect_exit(p, 0, "list")
     lines = p.stdout.splitlines()

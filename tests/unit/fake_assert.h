@@ -73,7 +73,7 @@ static inline void assert_calls_fn(enum fake_op op, unsigned long want)
 {
 	static const char *names[] = { "identify", "list",    "create",
 				       "remove",   "set_aux", "extents",
-				       "print" };
+				       "print", "devices" };
 	unsigned long got = fake_calls(op);
 
 	if (got != want)

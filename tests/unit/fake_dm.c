@@ -488,6 +488,20 @@ static int op_print(void *ctx, dev_t dev, uint64_t id, const char **text)
 	return 0;
 }
 
+static int op_devices(void *ctx, dev_t *out, size_t max, size_t *n)
+{
+	int r;
+
+	(void)ctx;
+	*n = 0;
+	if ((r = enter(FAKE_DEVICES, 0, NULL)) < 0)
+		return r;
+	for (size_t i = 0; i < FAKE_DEVS; i++)
+		if (F.devs[i].used && *n < max)
+			out[(*n)++] = F.devs[i].dev;
+	return 0;
+}
+
 struct dm_backend fake_backend(void)
 {
 	return (struct dm_backend){
@@ -498,6 +512,7 @@ struct dm_backend fake_backend(void)
 		.set_aux = op_set_aux,
 		.extents = op_extents,
 		.print = op_print,
+		.devices = op_devices,
 		.ctx = &F,
 	};
 }

@@ -22,6 +22,7 @@ enum fake_op {
 	FAKE_SET_AUX,
 	FAKE_EXTENTS,
 	FAKE_PRINT,
+	FAKE_DEVICES,
 	FAKE_NOPS
 };
 

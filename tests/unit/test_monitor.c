@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "core/group.h"
@@ -1469,6 +1470,53 @@ static void test_reregister_with_another_file(void **state)
 	assert_int_equal(svc.nmonitors, 1);
 }
 
+/* A group that no monitor keeps (Debian 13's dmstats makes only those):
+ * the scan lists it, with no path where the file is not found (the fake's
+ * device has no filesystem); adopted, it leaves the list; a second
+ * device's groups are listed too. */
+static void test_unmonitored_groups_listed(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	dev_t other = makedev(254, 77);
+
+	assert_int_equal(fake_add_region(f->dev, 0, 1000, 8,
+					 "DMS_GROUP=data:0-1#-"), 0);
+	assert_int_equal(fake_add_region(f->dev, 1, 2000, 8, ""), 1);
+	assert_int_equal(fake_add_device(other, "other"), 0);
+	assert_int_equal(fake_add_region(other, 0, 50, 8,
+					 "DMS_GROUP=x y:0#-"), 0);
+	unmonitored_scan(&svc);
+	assert_int_equal(svc.unmonitored.n, 2);
+	const struct unmonitored *a = &svc.unmonitored.v[0],
+				 *b = &svc.unmonitored.v[1];
+	if (a->devno != f->dev) {
+		const struct unmonitored *t = a;
+		a = b;
+		b = t;
+	}
+	assert_int_equal(a->group_id, 0);
+	assert_string_equal(a->alias, "data");
+	assert_int_equal(a->regions, 2);
+	assert_string_equal(a->dm_name, DEVNAME);
+	assert_null(a->path);
+	assert_string_equal(b->alias, "x y");
+	assert_string_equal(b->dm_name, "other");
+	/* scanned again: still two, not four */
+	unmonitored_scan(&svc);
+	assert_int_equal(svc.unmonitored.n, 2);
+	/* adopted: only the other device's group is left */
+	set_extents(f->files[i].fd, E1, E2);
+	(void)add_monitor(f, i, 0);
+	unmonitored_scan(&svc);
+	assert_int_equal(svc.unmonitored.n, 1);
+	assert_string_equal(svc.unmonitored.v[0].alias, "x y");
+	/* its group deleted: none */
+	assert_int_equal(fake_remove_region(other, 0), 0);
+	unmonitored_scan(&svc);
+	assert_int_equal(svc.unmonitored.n, 0);
+}
+
 static void test_add_adopts_group_made_elsewhere(void **state)
 {
 	struct fx *f = *state;
@@ -1645,6 +1693,7 @@ int main(void)
 		T(test_list_enxio_ends_every_monitor),
 		T(test_list_enodev_ends_every_monitor),
 		T(test_add_already_monitored_returns_existing),
+		T(test_unmonitored_groups_listed),
 		T(test_reregister_inode_to_path),
 		T(test_reregister_path_to_inode),
 		T(test_reregister_from_a_hard_link),
