@@ -31,7 +31,14 @@
 #define DMF_OUTBUF_MAX (4 * 1024 * 1024)
 /* Seconds a client may leave a message half-sent. */
 #define DMF_IDLE_TIMEOUT 30
+/* Seconds a client may stay connected without a call in progress (a
+ * Watch stream is not idle). */
+#define DMF_QUIET_TIMEOUT 60
+/* Clients at once: in all; of one uid other than root's; and kept for
+ * root (the shim, dmfilemapctl add) whatever the others hold. */
 #define DMF_CLIENTS_MAX 1024
+#define DMF_CLIENTS_PER_UID 128
+#define DMF_CLIENTS_ROOT_RESERVE 64
 #define DMF_MONITORS_MAX 100000
 #define DMF_ALIAS_MAX 128
 #define DMF_BOUNDS_MAX 64

@@ -40,6 +40,7 @@ void conn_close(struct conn *c, const char *why)
 	ev_io_stop(loop, &c->wio);
 	ev_idle_stop(loop, &c->more);
 	ev_timer_stop(loop, &c->idle);
+	ev_timer_stop(loop, &c->quiet);
 	peer_close(&c->peer);
 	LIST_REMOVE(c, entry);
 	c->set->n--;
@@ -149,6 +150,20 @@ static bool hung_up(const struct conn *c)
 	return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR));
 }
 
+/* No call for DMF_QUIET_TIMEOUT seconds: a connection held open for
+ * nothing goes (a Watch stream stays: its client reads events). */
+_Static_assert(DMF_QUIET_TIMEOUT == 60, "the message says 60 s");
+static void quiet_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = CONN_OF(w, quiet);
+
+	(void)revents;
+	if (c->watch_all || c->watch_id)
+		ev_timer_again(loop, &c->quiet);
+	else
+		conn_close(c, "no call for 60 s"); /* DMF_QUIET_TIMEOUT */
+}
+
 static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct conn *c = CONN_OF(w, idle);
@@ -185,6 +200,8 @@ static bool process(struct conn *c, int batch)
 		if (r == 0)
 			return false;
 		c->set->dispatch(c->set->arg, c, msg, fds, nfds);
+		if (!c->dead)
+			ev_timer_again(c->set->loop, &c->quiet);
 		free(msg);
 	}
 	return !c->dead;
@@ -304,6 +321,9 @@ struct conn *conn_new(struct conn_set *set, int fd)
 	ev_io_init(&c->wio, write_cb, fd, EV_WRITE);
 	ev_idle_init(&c->more, more_cb);
 	ev_init(&c->idle, idle_cb);
+	ev_init(&c->quiet, quiet_cb);
+	c->quiet.repeat = DMF_QUIET_TIMEOUT;
+	ev_timer_again(set->loop, &c->quiet);
 	c->idle.repeat = DMF_IDLE_TIMEOUT;
 	ev_io_start(set->loop, &c->rio);
 	LIST_INSERT_HEAD(&set->conns, c, entry);

@@ -36,6 +36,7 @@ struct conn {
 	ev_io rio, wio;
 	ev_idle more;   /* calls left to handle, after the other clients */
 	ev_timer idle; /* a half-sent message may not stall forever */
+	ev_timer quiet; /* nor a client that sends no call (Watch: may) */
 	uid_t uid;
 	pid_t pid;
 	bool watch_all;    /* Watch without id */

@@ -17,6 +17,38 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Whether the client on FD may have a connection now: no uid but root's
+ * may hold more than DMF_CLIENTS_PER_UID, and the last
+ * DMF_CLIENTS_ROOT_RESERVE are root's. A refusal is logged once a minute
+ * for each uid. */
+static bool admitted(struct control *ctl, int fd)
+{
+	size_t mine = 0, cap = DMF_CLIENTS_MAX;
+	const struct conn *c;
+	uid_t uid;
+	pid_t pid;
+
+	if (peer_cred(fd, &uid, &pid) < 0)
+		return false;
+	if (uid != 0) {
+		cap -= DMF_CLIENTS_ROOT_RESERVE;
+		LIST_FOREACH(c, &ctl->conns.conns, entry)
+			mine += c->uid == uid;
+	}
+	if (ctl->conns.n < cap && mine < DMF_CLIENTS_PER_UID)
+		return true;
+	if (uid != ctl->refused_uid ||
+	    ev_now(ctl->loop) - ctl->refused_at >= 60) {
+		log_warnx("refusing a client of uid %u (pid %d): %s", (unsigned)uid,
+			  (int)pid, ctl->conns.n >= cap
+					    ? "too many clients (the rest are kept for root)"
+					    : "too many clients of that uid");
+		ctl->refused_uid = uid;
+		ctl->refused_at = ev_now(ctl->loop);
+	}
+	return false;
+}
+
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct control *ctl = (struct control *)((char *)w -
@@ -39,13 +71,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			}
 			return;
 		}
-		if (ctl->conns.n >= DMF_CLIENTS_MAX) {
-			log_warnx("refusing a client: %d clients already",
-				  DMF_CLIENTS_MAX);
-			close(fd);
-			continue;
-		}
-		if (!conn_new(&ctl->conns, fd))
+		if (!admitted(ctl, fd) || !conn_new(&ctl->conns, fd))
 			close(fd);
 	}
 }

@@ -18,6 +18,8 @@ struct control {
 	ev_timer accept_pause; /* out of fds: accept again later */
 	ev_check reaper;       /* frees closed clients after each turn */
 	char *socket_path;     /* unlinked at shutdown if we made it */
+	uid_t refused_uid;     /* the last refusal logged, and when */
+	double refused_at;
 	struct conn_set conns;
 };
 

@@ -1995,6 +1995,76 @@ def t_notify_long(ctx):
           "message %r" % p.stderr)
 
 
+@test("socket_group_member_cannot_lock_out_root")
+def t_lockout(ctx):
+    # a client of another uid (nobody) holds 1,500 idle connections: it
+    # gets DMF_CLIENTS_PER_UID of them, and root's list and a shim
+    # registration are served at once, and again 10 s later
+    if os.geteuid() != 0:
+        raise Skip("not root: cannot run a client as nobody")
+    ids = nobody_ids()
+    if not ids or not shutil.which("setpriv"):
+        raise Skip("no user nobody, or no setpriv")
+    d = os.path.join(ctx.tmp, "lockout")
+    os.makedirs(d, exist_ok=True)
+    sock = os.path.join(d, "s")
+    p, log = start_fg(ctx, sock)
+    holder = None
+    try:
+        os.chmod(sock, 0o666)  # as a socket group would let nobody in
+        ready = os.path.join(d, "ready")
+        code = ("import os, resource, socket, sys, time\n"
+                "h = resource.getrlimit(resource.RLIMIT_NOFILE)[1]\n"
+                "resource.setrlimit(resource.RLIMIT_NOFILE, (h, h))\n"
+                "v = []\n"
+                "for i in range(1500):\n"
+                "    s = socket.socket(socket.AF_UNIX)\n"
+                "    s.connect(sys.argv[1]); v.append(s)\n"
+                "open(sys.argv[2], 'w').write(str(len(v)))\n"
+                "time.sleep(60)\n")
+        holder = subprocess.Popen(
+            ["setpriv", "--reuid=%d" % ids[0], "--regid=%d" % ids[1],
+             "--clear-groups", "--", "/usr/bin/python3", "-c", code, sock,
+             ready], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, cwd="/")
+        os.chmod(d, 0o777)
+        poll_until(lambda: os.path.exists(ready) or holder.poll() is not None,
+                   "nobody's 1,500 connections made")
+        check(holder.poll() is None, "the holder died: %r" %
+              (holder.stderr.read() if holder.stderr else ""))
+        for when in ("at once", "10 s later"):
+            t0 = time.monotonic()
+            with Conn(sock) as c:
+                ok_params(c.call(IFACE + ".List"), "root's List %s" % when)
+            fd = os.open(ctx.hostfile, os.O_RDONLY)
+            try:
+                r = run([ctx.bin("dmfilemapd"), str(fd), "0", ctx.hostfile,
+                         "inode"], env={"DMFILEMAP_SOCKET": sock},
+                        pass_fds=[fd])
+            finally:
+                os.close(fd)
+            # served: the supervisor's own answer (no device-mapper here)
+            check(NOT_DM in r.stderr, "shim registration %s: %r" %
+                  (when, r.stderr))
+            dt = time.monotonic() - t0
+            check(dt < 1.0, "root served %s in %.2f s, want < 1 s" % (when, dt))
+            if when == "at once":
+                time.sleep(10)
+        log.seek(0)
+        text = log.read()
+        check("refusing a client of uid %d" % ids[0] in text and
+              "too many clients of that uid" in text,
+              "no refusal of uid %d in the log" % ids[0])
+        check(text.count("refusing a client of uid %d" % ids[0]) == 1,
+              "refusals of uid %d logged %d times, want once a minute" %
+              (ids[0], text.count("refusing a client of uid %d" % ids[0])))
+    finally:
+        if holder and holder.poll() is None:
+            holder.kill()
+            holder.wait()
+        end_fg(p, log, sock, signal.SIGTERM, "SIGTERM")
+
+
 @test("daemon_detaches_when_listening")
 def t_detach(ctx):
     sock = os.path.join(ctx.tmp, "d4", "s")  # d4 does not exist yet
