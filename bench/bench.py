@@ -4,7 +4,9 @@
 """Designs:
   sup   files registered with `dmfilemapctl add --create` on the supervisor
         guest-init started; idle CPU/PSS/ioctls, then the cost of Stats
-        over all N files (after the idle window), latency, convergence
+        over all N files (after the idle window), the cost of the metrics
+        file (a second supervisor with --metrics-dir on the same files),
+        latency, convergence
   dms   the same files registered through `dmstats create --filemap` (our
         shim hands each to the supervisor): registration time only
   base  `dmstats create --filemap` with no supervisor reachable: the shim's
@@ -16,8 +18,10 @@ slow in UML). Figures never fail the run; only a broken harness does.
 import argparse
 import json
 import os
+import mmap
 import random
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -39,6 +43,13 @@ IDLE_S = 10.0
 # the window after it that checks the idle @stats_list rate
 STATS_REPEAT = 3
 STATS_AFTER_S = 5.0
+# the metrics step: a second supervisor (own socket and state file, a copy
+# of the first's) re-adopts the same N files with --metrics-dir
+METRICS_INTERVAL = 15
+METRICS_SOCK = "/run/dmf-bench-metrics.sock"
+METRICS_STATE = "/run/dmf-bench-metrics.state"
+METRICS_DIR = "/run/dmf-bench-metrics"
+METRICS_FILE = "dmfilemap.prom"
 # files per dmfilemapctl add (xargs would pass about 4,000 such paths)
 ADD_CHUNK = 2500
 STOP_RE = re.compile(r"stopped after ([0-9.]+) s: (\d+) @stats_list, "
@@ -48,6 +59,10 @@ GROUP_RE = re.compile(r"as group ID (\d+)\.")
 
 class Budget(Exception):
     """The benchmark's time budget ran out during a step."""
+
+
+class GaveUp(Exception):
+    """A step's waiting ran out (a figure, not a broken harness)."""
 
 
 class Bench:
@@ -549,6 +564,226 @@ class Bench:
         self.fig("stats", d)
         self.say("stats: %s" % d)
 
+    # ---------------------------------------------------------- metrics
+    def metrics(self, files):
+        """The cost of --metrics-dir (after the stats step; the idle figures
+        leave it out). The supervisor the benchmark measures is left alone:
+        a second one, on its own socket and a copy of the first's state
+        file, re-adopts the same N files (same groups, same device) with
+        --metrics-dir METRICS_DIR --metrics-interval METRICS_INTERVAL, as
+        an admin's restart with the option would. Right after its first
+        write (at start) the benchmark writes 4 KiB with O_DIRECT at the
+        start of every file (one write on the device each); then over one
+        full interval, from its second write to its third: its CPU
+        (utime+stime), its @stats_print (Info), and the first
+        supervisor's CPU (a control: the same idle work, no metrics). The
+        third write's file: its size, its per-file series (N each), its
+        write duration, and how many files show the write (were read since
+        it). Then the second supervisor is stopped (SIGTERM: exit 0)."""
+        self.step("metrics")
+        self.check("metrics")
+        n = len(files)
+        d = {"n": n, "interval_s": METRICS_INTERVAL}
+        supd = os.environ.get("DMFILEMAP_SUPERVISORD") or \
+            "dmfilemap-supervisord"
+        h = subprocess.run([supd, "--help"], capture_output=True, text=True)
+        if "--metrics-dir" not in h.stdout + h.stderr:
+            d["unsupported"] = "no --metrics-dir in %s --help" % supd
+            self.fig("metrics", d)
+            self.note("metrics: this supervisor has no --metrics-dir: no "
+                      "metrics figures")
+            return
+        # re-adoption lists the device once per file: ~2 min at 10,000
+        need = 2 * METRICS_INTERVAL + 20 + n / 50.0
+        if self.left() - self.reserve() < need:
+            d["skipped"] = "%.0f s of the budget left, %.0f s needed" % (
+                self.left() - self.reserve(), need)
+            self.fig("metrics", d)
+            self.note("metrics: not measured (%s)" % d["skipped"])
+            return
+        sock1 = os.environ["DMFILEMAP_SOCKET"]
+        state1 = (sock1[:-5] if sock1.endswith(".sock") else sock1) + ".state"
+        # a second supervisor's inotify watches: as many again as the first's
+        with open("/proc/sys/fs/inotify/max_user_watches") as f:
+            watches = int(f.read())
+        if watches < 4 * n + 65536:
+            with open("/proc/sys/fs/inotify/max_user_watches", "w") as f:
+                f.write(str(4 * n + 65536))
+            d["max_user_watches"] = {"was": watches, "raised_to": 4 * n + 65536}
+        for x in (METRICS_STATE, METRICS_SOCK):
+            try:
+                os.unlink(x)
+            except FileNotFoundError:
+                pass
+        shutil.rmtree(METRICS_DIR, ignore_errors=True)
+        os.makedirs(METRICS_DIR)
+        shutil.copyfile(state1, METRICS_STATE)
+        prom = os.path.join(METRICS_DIR, METRICS_FILE)
+        log = open(os.path.join(OUT, self.a.name + ".metrics-supervisord.log"),
+                   "w")
+        argv = [supd, "-f", "--socket", METRICS_SOCK, "--state",
+                METRICS_STATE, "--metrics-dir", METRICS_DIR,
+                "--metrics-interval", str(METRICS_INTERVAL)]
+        d["argv"] = argv
+        t0 = time.monotonic()
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+        try:
+            self.metrics_measure(files, d, proc, prom, t0)
+        except GaveUp as e:
+            d["gave_up"] = str(e)
+            self.note("metrics: not measured: %s" % e)
+        finally:
+            rc = self.metrics_stop(proc)
+            log.close()
+            d["exit_status"] = rc
+            shutil.rmtree(METRICS_DIR, ignore_errors=True)
+            for x in (METRICS_STATE, METRICS_STATE + ".tmp"):
+                try:
+                    os.unlink(x)
+                except FileNotFoundError:
+                    pass
+            self.fig("metrics", d)
+        if rc != 0:
+            self.note("metrics: the second supervisor exited with status %s "
+                      "on SIGTERM" % rc)
+        self.say("metrics: %s" % {k: v for k, v in d.items()
+                                  if k not in ("argv", "missed_files",
+                                               "series_counts")})
+
+    def metrics_stop(self, proc):
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                return proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+                return "killed: no exit within 20 s of SIGTERM"
+        return proc.returncode
+
+    def metrics_measure(self, files, d, proc, prom, t0):
+        n = len(files)
+        pid = proc.pid
+        sock = METRICS_SOCK
+        # adopted and listening: the loop runs (the first write is done)
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError("the metrics supervisor exited with "
+                                   "status %s at start" % proc.returncode)
+            if time.monotonic() - t0 > 60 + n / 25.0:
+                raise GaveUp("the second supervisor did not answer within "
+                             "%.0f s of its start" % (60 + n / 25.0))
+            self.check("metrics")
+            if os.path.exists(sock):
+                try:
+                    r = varlink_calls(sock, [("io.dmfilemap.Supervisor.Info",
+                                              {})])[0]
+                    break
+                except OSError:
+                    pass
+            time.sleep(0.05)
+        d["start_s"] = round(time.monotonic() - t0, 2)
+        d["adopted"] = r["parameters"]["monitors"]
+        # the start's dm ioctls (re-adoption, the first write), by kind
+        d["start_ioctls"] = r["parameters"].get("ioctls")
+        d["start_cpu_s"] = round(dmio.cpu_ticks(pid) / dmio.CLK_TCK, 2)
+        if d["adopted"] != n:
+            self.note("metrics: the second supervisor re-adopted %d of %d "
+                      "monitors" % (d["adopted"], n))
+        w0 = file_id(prom)
+        if w0 is None:
+            raise RuntimeError("no %s after the supervisor's start" % prom)
+        # a write the device counts, in every file: a file whose series show
+        # it has been read (one @stats_print a region) since
+        tw = time.monotonic()
+        d["marked_with"] = mark_files(files)
+        d["mark_s"] = round(time.monotonic() - tw, 2)
+        # the second write, then one full interval to the third (a write
+        # made while the files were being marked is not a window's start:
+        # it was not seen at once)
+        cur = file_id(prom)
+        if cur != w0:
+            d["writes_skipped"] = 1
+            self.note("metrics: the supervisor's second write came while "
+                      "the files were being marked (%.1f s): the window "
+                      "starts at the next one" % d["mark_s"])
+            w0 = cur
+        deadline = time.monotonic() + METRICS_INTERVAL + 30
+        w1 = self.wait_write(prom, w0, deadline, proc)
+        ctl_pid = self.sup_pid
+        c1, c1f = dmio.cpu_ticks(pid), dmio.cpu_ticks(ctl_pid) \
+            if ctl_pid else None
+        us1 = dmio.cpu_split(pid)
+        t1 = time.monotonic()
+        i1 = self.sup_ioctls(sock)
+        w2 = self.wait_write(prom, w1, deadline + METRICS_INTERVAL, proc)
+        c2, c2f = dmio.cpu_ticks(pid), dmio.cpu_ticks(ctl_pid) \
+            if ctl_pid else None
+        us2 = dmio.cpu_split(pid)
+        t2 = time.monotonic()
+        i2 = self.sup_ioctls(sock)
+        del w2
+        w = t2 - t1
+        cpu = (c2 - c1) / dmio.CLK_TCK
+        ctrl = (c2f - c1f) / dmio.CLK_TCK if c1f is not None and \
+            c2f is not None else None
+        idle = (self.r.get("idle") or {}).get("cpu_pct")
+        d["window_s"] = round(w, 3)
+        d["cpu_s"] = round(cpu, 3)
+        # user and kernel time apart (a UML guest counts its kernel's time
+        # as the process's utime: stime stays about 0; not reported)
+        if us1 and us2:
+            d["utime_s"] = round((us2[0] - us1[0]) / dmio.CLK_TCK, 3)
+            d["stime_s"] = round((us2[1] - us1[1]) / dmio.CLK_TCK, 3)
+        d["control_cpu_s"] = None if ctrl is None else round(ctrl, 3)
+        d["idle_cpu_pct"] = idle
+        if idle is not None:
+            d["cost_cpu_s"] = round(cpu - idle / 100 * w, 3)
+        if ctrl is not None:
+            d["cost_vs_control_cpu_s"] = round(cpu - ctrl, 3)
+        d["stats_print"] = i2["stats_print"] - i1["stats_print"]
+        d["stats_print_per_s"] = round(d["stats_print"] / w, 1)
+        d["other_ioctls"] = (i2["total"] - i1["total"]) - \
+            (i2["stats_print"] - i1["stats_print"]) - \
+            (i2["stats_list"] - i1["stats_list"])
+        d["stats_list_per_s"] = round((i2["stats_list"] - i1["stats_list"])
+                                      / w, 3)
+        d["pss_kib"] = dmio.pss_kib(pid)
+        d["control_pss_kib"] = dmio.pss_kib(ctl_pid) if ctl_pid else None
+        f = self.r.get("files") or {}
+        d["regions"] = sum(int(k) * v for k, v in
+                           (f.get("extents") or {}).items())
+        with open(prom, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            text = fh.read()
+        d["file_bytes"] = st.st_size
+        d.update(parse_prom(text, files))
+        if d["series_ok"] is False:
+            self.note("metrics: the file has per-file series for %s files, "
+                      "not the %d monitored (%s)"
+                      % (d["series_files"], n, d["series_counts"]))
+        if d["fresh_files"] is not None and d["fresh_files"] < n:
+            self.note("metrics: %d of %d files' series still lack the write "
+                      "made %.0f s (about two intervals) before the file "
+                      "was written: never read since"
+                      % (n - d["fresh_files"], n, t2 - tw))
+
+    def wait_write(self, prom, prev, deadline, proc):
+        """Until PROM is a new file (renamed over the last one)."""
+        while True:
+            cur = file_id(prom)
+            if cur is not None and cur != prev:
+                return cur
+            if proc.poll() is not None:
+                raise RuntimeError("the metrics supervisor exited with "
+                                   "status %s" % proc.returncode)
+            if time.monotonic() > deadline:
+                raise GaveUp("%s not written again in time (interval %s s)"
+                             % (prom, METRICS_INTERVAL))
+            self.check("metrics")
+            time.sleep(0.01)
+
     # ---------------------------------------------------------- latency
     def latency(self, files):
         """Samples run in a thread of their own: with hundreds of fallback
@@ -701,6 +936,7 @@ class Bench:
         self.settle_sup(files)
         self.idle([self.sup_pid])
         self.stats(files)
+        self.metrics(files)
         self.latency(files)
         self.converge(files, self.a.converge_limit)
 
@@ -830,6 +1066,80 @@ def varlink_calls(path, calls, window=32, timing=None):
     if timing is not None:
         timing["bytes"] = nbytes
     return replies
+
+
+def file_id(path):
+    """(inode, mtime) of PATH, or None: a rename over it changes both."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns)
+
+
+def mark_files(files):
+    """4 KiB written at offset 0 of every file, with O_DIRECT (one write on
+    the device each: the block is allocated, so no extent is added); with a
+    buffered write and one sync() if O_DIRECT is refused."""
+    buf = mmap.mmap(-1, 4096)
+    buf.write(b"\x6d" * 4096)
+    how = "O_DIRECT"
+    for p in files:
+        try:
+            fd = os.open(p, os.O_WRONLY | os.O_DIRECT)
+        except OSError:
+            fd, how = os.open(p, os.O_WRONLY), "buffered, one sync()"
+        try:
+            os.pwrite(fd, buf, 0)
+        except OSError:
+            os.close(fd)
+            fd, how = os.open(p, os.O_WRONLY), "buffered, one sync()"
+            os.pwrite(fd, bytes(buf), 0)
+        os.close(fd)
+    if how != "O_DIRECT":
+        os.sync()
+    return how
+
+
+PROM_SAMPLE = re.compile(rb'^(dmfilemap_[a-z_]+)(\{[^\n]*\})? (\S+)$', re.M)
+PROM_PATH = re.compile(rb'path="((?:[^"\\]|\\.)*)"')
+
+
+def parse_prom(text, files):
+    """The metrics file's figures: per-file series (each must have N
+    samples, one per file), the supervisor's write duration and ioctl
+    counts, and how many files' writes_completed is above 0."""
+    n = len(files)
+    counts, paths, fresh = {}, set(), 0
+    own = {}
+    for m in PROM_SAMPLE.finditer(text):
+        name, labels, val = m.group(1).decode(), m.group(2) or b"", m.group(3)
+        if name.startswith("dmfilemap_file_"):
+            counts[name] = counts.get(name, 0) + 1
+            if name == "dmfilemap_file_writes_completed_total":
+                pm = PROM_PATH.search(labels)
+                if pm:
+                    paths.add(pm.group(1).decode("utf-8", "replace"))
+                if float(val) > 0:
+                    fresh += 1
+        else:
+            own[name + labels.decode("utf-8", "replace")] = float(val)
+    per = sorted(set(counts.values()))
+    r = {"series_counts": counts, "series_families": len(counts),
+         "series_lines": sum(counts.values()),
+         "series_files": per[0] if len(per) == 1 else per,
+         "series_ok": per == [n] and paths == set(files),
+         "fresh_files": fresh if counts else None,
+         "write_duration_s": own.get(
+             "dmfilemap_metrics_write_duration_seconds"),
+         "file_stats_print_total": own.get(
+             'dmfilemap_dm_ioctls_total{kind="stats_print"}'),
+         "read_errors": own.get("dmfilemap_metrics_read_errors_total"),
+         "write_errors": own.get("dmfilemap_metrics_write_errors_total"),
+         "lines": text.count(b"\n")}
+    if r["series_ok"] is False and paths != set(files):
+        r["missed_files"] = sorted(set(files) - paths)[:20]
+    return r
 
 
 def fallback_argv(pids):

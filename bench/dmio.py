@@ -211,6 +211,17 @@ def cpu_ticks(pid):
     return int(fields[11]) + int(fields[12])
 
 
+def cpu_split(pid):
+    """(utime, stime) of PID in clock ticks (None if gone)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            s = f.read()
+    except OSError:
+        return None
+    fields = s[s.rindex(")") + 2:].split()
+    return int(fields[11]), int(fields[12])
+
+
 def pss_kib(pid):
     """PSS of PID in KiB from smaps_rollup (None if gone)."""
     try:

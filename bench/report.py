@@ -17,7 +17,9 @@ SUP_KEYS = [("reg_ctl", "seconds"), ("idle", "cpu_s_per_10s"),
             ("latency", "median_ms"), ("latency", "p99_ms"),
             ("converge", "seconds"), ("stats", "all_s"),
             ("stats", "all_stats_print"), ("stats", "each_s"),
-            ("stats", "after_stats_list_per_s")]
+            ("stats", "after_stats_list_per_s"), ("metrics", "file_bytes"),
+            ("metrics", "cpu_s"), ("metrics", "cost_cpu_s"),
+            ("metrics", "write_duration_s"), ("metrics", "stats_print_per_s")]
 DMS_KEYS = [("reg_dmstats", "seconds")]
 BASE_KEYS = [("reg_dmstats", "seconds"), ("idle", "cpu_s_per_10s"),
              ("idle", "cpu_pct"), ("idle", "pss_kib"),
@@ -110,9 +112,10 @@ def list_cell(d):
 def reread_rate(n, interval_ms):
     """Files a second the supervisor's rolling extent re-read reads at N
     files on one device (daemon/service/service.c, sweep_period): each
-    file once every max(10, min(30, N/334)) s, in whole passes."""
+    file once every max(15, min(30, N/334)) s, in whole passes (10 s
+    before 2026-12-01 17:00 UTC)."""
     iv = (interval_ms or 1000) / 1000
-    period = int(max(10.0, min(30.0, n / 334.0)) / iv) + 1
+    period = int(max(15.0, min(30.0, n / 334.0)) / iv) + 1
     return n / (period * iv)
 
 
@@ -157,6 +160,66 @@ def stats_row(n, sup):
         "%.2f" % idle if isinstance(idle, (int, float)) else "?",
         st["after_stats_list_per_s"], st["after_other_per_s"])
     return [fmt_n(n), one, prints, per, each, got, lists]
+
+
+def metrics_row(n, sup):
+    """The metrics file's cost at N (the sup benchmark's metrics step)."""
+    m = get(sup, "metrics")
+    gone = m and (m.get("unsupported") or m.get("skipped") or
+                  m.get("gave_up"))
+    if gone:
+        return [fmt_n(n), "not measured: %s" % gone] + ["—"] * 6
+    if not m or "file_bytes" not in m:
+        why = why_missing(sup)
+        if sup is not None and why == "—":
+            why = "not measured (run without the metrics step)"
+        elif m:
+            why = "not measured (%s)" % why
+        return [fmt_n(n), why] + ["—"] * 6
+    size = "%s bytes (%.1f MiB; %s lines, %.0f bytes a file)" % (
+        fmt_n(m["file_bytes"]), m["file_bytes"] / 1048576,
+        fmt_n(m.get("lines", 0)), m["file_bytes"] / max(n, 1))
+    wd = m.get("write_duration_s")
+    write = fmt_t(wd) if isinstance(wd, (int, float)) else "?"
+    cost = m.get("cost_cpu_s")
+    cpu = "%s" % ("%.2f s" % cost if isinstance(cost, (int, float))
+                  else "?")
+    cpu += " (%.2f s in %.1f s" % (m["cpu_s"], m["window_s"])
+    cpu += "; idle %.2f %% before" % (m.get("idle_cpu_pct") or 0)
+    ctrl = m.get("cost_vs_control_cpu_s")
+    if isinstance(ctrl, (int, float)):
+        cpu += "; %.2f s over the first supervisor's %.2f s in the same "\
+               "window" % (ctrl, m["control_cpu_s"])
+    cpu += ")"
+    pct = "%.2f %%" % (cost / m["window_s"] * 100) \
+        if isinstance(cost, (int, float)) and m["window_s"] else "?"
+    regions = m.get("regions") or 0
+    prints = "%.0f/s (%s in the interval: %.2f a region)" % (
+        m["stats_print_per_s"], fmt_n(m["stats_print"]),
+        m["stats_print"] / regions if regions else 0)
+    series = "%s × %s" % (m.get("series_families"), fmt_n(n)) \
+        if m.get("series_ok") else "**%s** (want %s each)" % (
+            m.get("series_files"), fmt_n(n))
+    fresh = m.get("fresh_files")
+    fr = "—" if fresh is None else (
+        fmt_n(fresh) if fresh == n else "**%s of %s**" % (fmt_n(fresh),
+                                                        fmt_n(n)))
+    start = "%.1f s" % m["start_s"] if "start_s" in m else "?"
+    si = m.get("start_ioctls")
+    if si:
+        start += " (%s @stats_list, %s other ioctls)" % (
+            fmt_n(si.get("stats_list", 0)),
+            fmt_n(si.get("total", 0) - si.get("stats_list", 0)))
+    return [fmt_n(n), size, write, cpu, pct, prints,
+            series + "; read: " + fr, start]
+
+
+METRICS_HEAD = ["N", "file size", "write time (the file's own "
+                "dmfilemap_metrics_write_duration_seconds)",
+                "CPU per interval: metrics' cost (total in the window)",
+                "cost, % of one core", "@stats_print",
+                "per-file series; files whose new write it shows",
+                "start to first answer (re-adopting N)"]
 
 
 STATS_HEAD = ["N", "one call for all: time", "its @stats_print",
@@ -269,7 +332,7 @@ def targets(D, sizes):
         # a build with Stats: it has the rolling re-read
         if get(d, "stats", "all_s") is not None:
             reread = (", and the rolling extent re-read: each file's "
-                      "extents read again with FIEMAP once every 10 s, or "
+                      "extents read again with FIEMAP once every 15 s, or "
                       "every N/334 s, at most 30 s (334 files/s at most; "
                       "≈ %.0f files/s here), which the idle figure now "
                       "includes" % reread_rate(d["n"], i.get("interval_ms")))
@@ -452,6 +515,19 @@ def smoke_check(D, sizes):
                     continue
                 if not isinstance(v, (int, float)):
                     bad.append("%s: no %s.%s" % (name, k1, k2))
+            mt = get(x, "metrics")
+            if mt and mt.get("series_ok") is False:
+                bad.append("%s: the metrics file has per-file series for "
+                           "%s files, not the %s monitored"
+                           % (name, mt.get("series_files"), mt.get("n")))
+            if mt and mt.get("exit_status") not in (0, None):
+                bad.append("%s: the metrics supervisor exited with %s on "
+                           "SIGTERM" % (name, mt.get("exit_status")))
+            if mt and isinstance(mt.get("fresh_files"), int) and \
+                    mt["fresh_files"] < mt["n"]:
+                warn.append("%s: the metrics file shows the new write of "
+                            "%d of %d files" % (name, mt["fresh_files"],
+                                                mt["n"]))
             st = get(x, "stats")
             for pre in ("all_", "each_"):
                 if st and not st.get(pre + "files_ok"):
@@ -567,6 +643,16 @@ def main():
     head_st = STATS_HEAD[:-1] + [STATS_HEAD[-1] % after]
     L.append(table(head_st, [stats_row(n, D.get("b-sup-%d" % n))
                              for n in sizes]))
+    L.append("")
+    L.append("## Metrics file cost (supervisor with --metrics-dir)")
+    L.append("")
+    iv = next((get(D.get("b-sup-%d" % n), "metrics", "interval_s")
+               for n in sizes
+               if get(D.get("b-sup-%d" % n), "metrics", "interval_s")), 15)
+    L.append("`--metrics-interval %s`: one interval is %s s." % (iv, iv))
+    L.append("")
+    L.append(table(METRICS_HEAD, [metrics_row(n, D.get("b-sup-%d" % n))
+                                  for n in sizes]))
     L.append("")
     L.append("## Baseline (the shim's fallback: one dmfilemapd per file)")
     L.append("")
@@ -722,9 +808,34 @@ METHOD = """\
   one: its `@stats_list` and other ioctl rates, next to the idle ones,
   show whether the calls left the supervisor's polling as it was.
 - With a supervisor that has Stats, the idle CPU also includes its
-  rolling extent re-read: every file's extents are read again with
-  FIEMAP (no sync) once every 10 s, or every N/334 s with N files, at
-  most 30 s (334 files/s at most), spread over the passes.
+  rolling extent re-read: every file's extents are read again with one
+  FIEMAP (no sync unless the extents changed) once every 15 s, or every
+  N/334 s with N files, at most 30 s (334 files/s at most), spread over
+  the passes.
+- **metrics** (supervisor, after the Stats step): the supervisor being
+  measured is left alone; a second one, on its own socket and a copy of
+  the first's state file, re-adopts the same N files (same groups on the
+  same device), as a restart with the option would: `dmfilemap-supervisord
+  -f --socket S --state COPY --metrics-dir /run/dmf-bench-metrics
+  --metrics-interval 15` (tmpfs; no fsync is made by the writer, so a disk
+  filesystem's page cache costs about the same). Once it answers (it has
+  written the file once, at start), the benchmark writes 4 KiB with
+  O_DIRECT at offset 0 of every file (allocated already: no extent
+  changes, one write counted by dm-stats each). The window is one full
+  interval, from the file's second write (seen by polling its inode every
+  10 ms) to its third: the second supervisor's utime+stime, minus the
+  idle rate of the idle step (the first supervisor, same N, no metrics)
+  over the window, is the metrics' cost per interval (its counter reads,
+  one `@stats_print` per region, and one write of the file); the first
+  supervisor's CPU over the same window is shown as a control. Its
+  `@stats_print` are Info's counters at both ends. From the third write's
+  file: its size, the per-file series (each family must have N samples,
+  one per monitored path), its own `dmfilemap_metrics_write_duration_seconds`
+  (the write before it, which built and wrote the same text), and how
+  many files' `dmfilemap_file_writes_completed_total` is above 0, i.e.
+  were read since the marking write (about two intervals earlier). Then
+  SIGTERM (it must exit 0); `fs.inotify.max_user_watches` is raised to
+  4N + 65536 in the guest if lower, for its watches.
 - **latency**: for min(N, 50) files chosen at random, one at a time: write
   4 KiB one block past the end (a new extent, not adjacent), fsync, then
   poll the kernel's `@stats_list` (an ioctl from the benchmark, every 5 ms

@@ -112,7 +112,7 @@ static size_t collect(struct metrics *mt, struct file_figures **out)
  * never stalls the monitoring for long. */
 static void read_some(struct metrics *mt)
 {
-	size_t n = mt->svc->nmonitors, per_tick, i = 0;
+	size_t n = mt->svc->nmonitors, per_tick, i = 0, regions = 0;
 	uint64_t bounds[BOUNDS_MAX];
 	struct io_counters c;
 	struct monitor *m;
@@ -130,12 +130,15 @@ static void read_some(struct metrics *mt)
 			i++;
 			continue;
 		}
-		if (!per_tick)
+		/* the interval's share of the files, but no more regions
+		 * than the budget (a file a tick at least) */
+		if (!per_tick || regions >= METRICS_REGIONS_PER_TICK)
 			break;
 		i++; /* the next batch starts after this one */
 		if (excluded(mt, m))
 			continue;
 		per_tick--;
+		regions += m->regions;
 		r = tally_read(m, &c, bounds, BOUNDS_MAX, &nb, why, sizeof(why));
 		counters_free(&c);
 		if (r < 0) {

@@ -312,6 +312,7 @@ static void restore_one(struct state *st, const cJSON *e)
 		return;
 	}
 	req.path = path;
+	req.batch = true; /* one @stats_list a device, not one a monitor */
 	req.mode = strcmp(mode, "path") ? MODE_INODE : MODE_PATH;
 	req.group_id = (uint64_t)g->valuedouble;
 	const cJSON *lj = cJSON_GetObjectItem(e, "ledger");

@@ -299,6 +299,7 @@ static struct monitor *prepare(struct service *s, const struct monitor_req *req,
 	 * we create needs none (the list follows what we do to it), unless
 	 * another program was seen changing the regions */
 	if ((!req->create || !d->rs.valid || d->rs.stale) &&
+	    !(req->batch && d->rs.valid && !d->rs.stale) &&
 	    (r = regions_refresh(&d->rs)) < 0) {
 		set_err(err, DMF_ERR("DeviceError"),
 			"cannot monitor %s: cannot list regions of %s: %s",

@@ -68,6 +68,8 @@ struct monitor_req {
 	bool precise;      /* Create */
 	const char *histogram; /* Create: "10,20" in kernel units, or NULL */
 	bool trusted; /* fd from the fd store: PATH may be stale */
+	bool batch;   /* one of many made at once (the re-adoptions at start):
+		       * the device's list, once read, serves them all */
 	struct ledger *ledger; /* counts saved by an earlier start (Add):
 				* the new monitor takes them over */
 };
