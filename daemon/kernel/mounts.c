@@ -119,8 +119,16 @@ static void changed_cb(struct ev_loop *loop, ev_io *w, int revents)
 		log_warn("cannot read /proc/self/mountinfo");
 		return;
 	}
+	free(mt->ids);
+	mt->ids = ids;
+	mt->nids = n;
 	mt->changed(mt->arg, ids, n);
-	free(ids);
+}
+
+int mounts_ours(const struct mounts *mt, int mnt_id)
+{
+	return mnt_id >= 0 && mt->ids && mounts_listed(mt->ids, mt->nids, mnt_id)
+		       ? mnt_id : -1;
 }
 
 int mounts_start(struct mounts *mt, struct ev_loop *loop,
@@ -133,6 +141,7 @@ int mounts_start(struct mounts *mt, struct ev_loop *loop,
 		return -errno;
 	/* mountinfo is always readable; a change is signalled as an error
 	 * condition, which poll and epoll report to a write watcher */
+	mt->ids = read_ids(&mt->nids); /* NULL: no mount checked */
 	ev_io_init(&mt->io, changed_cb, mt->fd, EV_WRITE);
 	ev_io_start(loop, &mt->io);
 	return 0;
@@ -146,4 +155,7 @@ void mounts_stop(struct mounts *mt, struct ev_loop *loop)
 	if (close(mt->fd) < 0)
 		log_warn("close /proc/self/mountinfo");
 	mt->fd = -1;
+	free(mt->ids);
+	mt->ids = NULL;
+	mt->nids = 0;
 }

@@ -48,7 +48,7 @@ static void take_file(struct monitor *m, int fd, const struct stat *st,
 		h->keep_fd(h->arg, m);
 	m->st_dev = st->st_dev;
 	m->st_ino = st->st_ino;
-	m->mnt_id = mnt_id;
+	m->mnt_id = mounts_ours(&m->svc->mounts, mnt_id);
 	m->st_blocks = -1;
 	m->state = MS_ACTIVE;
 	monitor_registration_changed(m);

@@ -207,7 +207,8 @@ static struct monitor *monitor_new(struct service *s,
 	m->state = MS_ACTIVE;
 	m->since = (time_t)ev_now(s->loop);
 	m->wd_file = m->wd_dir = -1;
-	m->mnt_id = mnt_id;
+	/* checked at unmounts only if it is a mount of ours */
+	m->mnt_id = mounts_ours(&s->mounts, mnt_id);
 	ev_timer_init(&m->timer, monitor_timer_cb, 0., 0.);
 	return m;
 }
