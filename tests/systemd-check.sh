@@ -12,14 +12,18 @@
 #     contrib), else built now by "make deb" as an unprivileged user in
 #     tests/deb-check.sh's cached build root of that suite (under its lock),
 #     so the bookworm package is built on bookworm, the trixie one on trixie
-#     (--rebuild: always).
+#     (--rebuild: always). And the "newer version" the upgrade check
+#     installs over it: the same tree with a changelog entry one Debian
+#     revision later on top (0.1.0-1: 0.1.0-2), built there too, into
+#     build/systemd-check/SUITE/pkg-next (kept while newer than the sources).
 #  2. a boot root: $DMF_ROOTS/boot-SUITE (default
 #     /var/cache/dmfilemap-roots/boot-SUITE), made once with debootstrap
 #     --variant=minbase and systemd, dbus, dmsetup, e2fsprogs, kmod, procps,
 #     jq and the package's libraries, with the UML kernel's dm modules; each
 #     run boots a fresh copy of it, in which the package is installed with
 #     apt (so its maintainer scripts enable the socket) and the oneshot unit
-#     dmf-check.service runs tests/systemd/guest-test.sh.
+#     dmf-check.service runs tests/systemd/guest-test.sh (the checks: see
+#     there), with the newer package and the tree's Varlink IDL beside it.
 #  3. the guest: linux.uml with that copy as its hostfs root
 #     (rootflags=COPY: never the host's own root), systemd as init,
 #     systemd.unit=dmf-check.service, a sparse disk as /dev/ubda. The guest
@@ -108,6 +112,15 @@ KVER=$(basename "$(ls -d /usr/lib/uml/modules/*/ 2>/dev/null | head -n 1)" 2>/de
 	die "no dm-mod.ko under /usr/lib/uml/modules (apt-get install user-mode-linux)"
 [ -f "$GUEST_DIR/guest-test.sh" ] || die "no $GUEST_DIR/guest-test.sh"
 VERSION=$(sed -n 's/^#define DMF_VERSION "\(.*\)"/\1/p' "$SRC/include/dmfilemap.h")
+# the package's version, and the "newer version" the upgrade check
+# installs over it: the same tree with a changelog entry on top, one
+# Debian revision later (0.1.0-1: 0.1.0-2)
+DEB_VERSION=$(sed -n '1s/^[^ ]* (\([^)]*\)).*/\1/p' "$SRC/contrib/debian/changelog")
+case ${DEB_VERSION##*-} in
+''|*[!0-9]*) NEXT_VERSION=$DEB_VERSION+1 ;;
+*) NEXT_VERSION=${DEB_VERSION%-*}-$((${DEB_VERSION##*-} + 1)) ;;
+esac
+[ -n "$DEB_VERSION" ] || die "no version in contrib/debian/changelog"
 
 mkdir -p "$ROOTS" "$OUT" || die "cannot create $ROOTS or $OUT"
 # one run of this script at a time: the boot roots are ours
@@ -173,11 +186,14 @@ in_root() {
 
 # ---------------------------------------------------------------- packages
 
-# fresh_deb DIR: the dmfilemap_VERSION-*.deb in DIR if none of the package's
-# sources is newer
+# fresh_deb DIR [DEBVERSION]: the dmfilemap_VERSION-*.deb (or
+# dmfilemap_DEBVERSION_*.deb) in DIR if none of the package's sources is
+# newer
 fresh_deb() {
-	local d
-	for d in "$1"/dmfilemap_"$VERSION"-*.deb; do
+	local d pat="dmfilemap_$VERSION-*.deb"
+	[ -n "${2:-}" ] && pat="dmfilemap_${2}_*.deb"
+	# shellcheck disable=SC2231 # PAT is a glob
+	for d in "$1"/$pat; do
 		[ -f "$d" ] || continue
 		if [ -z "$(cd "$SRC" && find "${PKG_SOURCES[@]}" -newer "$d" -print -quit 2>/dev/null)" ]; then
 			echo "$d"
@@ -187,11 +203,30 @@ fresh_deb() {
 	return 1
 }
 
-# build_deb SUITE LOG: "make deb" in tests/deb-check.sh's build root of
-# SUITE (made as deb-check.sh makes it, if missing), under its lock; the
-# .deb goes to $OUT/SUITE/pkg. Prints its path.
+# bump_changelog FILE: a changelog entry for NEXT_VERSION on top of FILE
+# (same maintainer), for the upgrade check's "newer version"
+bump_changelog() {
+	local f=$1 who tmp
+	who=$(sed -n 's/^ -- \(.*>\)  .*/\1/p' "$f" | head -n 1)
+	tmp=$(cat "$f") || return 1
+	{
+		echo "dmfilemap ($NEXT_VERSION) unstable; urgency=medium"
+		echo
+		echo "  * The same tree, one revision later: the package that"
+		echo "    tests/systemd-check.sh upgrades to."
+		echo
+		echo " -- $who  $(date -R)"
+		echo
+		echo "$tmp"
+	} > "$f"
+}
+
+# build_deb SUITE LOG WHAT: "make deb" in tests/deb-check.sh's build root
+# of SUITE (made as deb-check.sh makes it, if missing), under its lock.
+# WHAT "both": the package, to $OUT/SUITE/pkg, then the same tree as
+# NEXT_VERSION, to $OUT/SUITE/pkg-next; "next": only the latter.
 build_deb() {
-	local suite=$1 log=$2 root=$ROOTS/$1 pkg=$OUT/$1/pkg deb rc
+	local suite=$1 log=$2 what=$3 root=$ROOTS/$1 pkg=$OUT/$1/pkg next=$OUT/$1/pkg-next
 	(
 		flock 9
 		if [ ! -f "$root/.dmfilemap-root" ]; then
@@ -218,17 +253,23 @@ build_deb() {
 			in_root "$root" sh -c 'apt-get update &&
 			    apt-get -y --no-install-recommends build-dep /build/deps' || exit 1
 		fi
-		chroot --userspec=nobody:nogroup "$root" /usr/bin/env -i HOME=/tmp \
-			LC_ALL=C.UTF-8 PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-			make -C /build/src deb || exit 1
-		rm -rf "$pkg"
-		mkdir -p "$pkg"
-		cp "$root"/build/src/build/deb/*.deb "$pkg"/ || exit 1
+		make_deb() {
+			chroot --userspec=nobody:nogroup "$root" /usr/bin/env -i HOME=/tmp \
+				LC_ALL=C.UTF-8 PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+				make -C /build/src deb
+		}
+		if [ "$what" = both ]; then
+			make_deb || exit 1
+			rm -rf "$pkg"
+			mkdir -p "$pkg"
+			cp "$root"/build/src/build/deb/*.deb "$pkg"/ || exit 1
+		fi
+		bump_changelog "$root/build/src/contrib/debian/changelog" || exit 1
+		make_deb || exit 1
+		rm -rf "$next"
+		mkdir -p "$next"
+		cp "$root"/build/src/build/deb/*.deb "$next"/ || exit 1
 	) 9>"$ROOTS/.lock" >> "$log" 2>&1
-	rc=$?
-	[ "$rc" = 0 ] || return 1
-	deb=$(fresh_deb "$pkg") || deb=$(ls "$pkg"/dmfilemap_"$VERSION"-*.deb 2>/dev/null | head -n 1)
-	[ -n "$deb" ] && echo "$deb"
 }
 
 # ---------------------------------------------------------------- boot roots
@@ -278,15 +319,18 @@ boot_root() {
 
 # ---------------------------------------------------------------- guests
 
-# prepare SUITE DEB BOOTROOT LOG: the guest's root, a copy of BOOTROOT with
-# the package installed by apt and the test unit
+# prepare SUITE DEB NEXTDEB BOOTROOT LOG: the guest's root, a copy of
+# BOOTROOT with the package installed by apt, NEXTDEB (for the upgrade)
+# and the test unit
 prepare() {
-	local suite=$1 deb=$2 boot=$3 log=$4 g=$WORK/$1 root rc
+	local suite=$1 deb=$2 next=$3 boot=$4 log=$5 g=$WORK/$1 root rc
 	root=$g/root
 	mkdir -p "$g/uml"
 	cp -a --reflink=auto "$boot" "$root" >> "$log" 2>&1 || return 1
-	mkdir -p "$root/dmf-check/out" "$root/dmf-check/pkg"
+	mkdir -p "$root/dmf-check/out" "$root/dmf-check/pkg" "$root/dmf-check/pkg-next"
 	cp "$deb" "$root/dmf-check/pkg/" || return 1
+	cp "$next" "$root/dmf-check/pkg-next/" || return 1
+	cp "$SRC/protocol/io.dmfilemap.Supervisor.varlink" "$root/dmf-check/" || return 1
 	mount_proc "$root" || return 1
 	cp /etc/resolv.conf "$root/etc/resolv.conf"
 	# apt install ./dmfilemap_*.deb: the maintainer scripts enable the
@@ -307,7 +351,13 @@ prepare() {
 	mkdir -p "$root/var/log/journal" "$root/etc/systemd/journald.conf.d"
 	printf '[Journal]\nStorage=persistent\nSyncIntervalSec=1s\n' \
 		> "$root/etc/systemd/journald.conf.d/dmf-check.conf"
-	echo "SUITE=$suite" > "$root/dmf-check/config"
+	{
+		echo "SUITE=$suite"
+		echo "VERSION=$VERSION"
+		echo "DEB=$(basename "$deb")"
+		echo "NEXT_DEB=$(basename "$next")"
+		echo "NEXT_VERSION=$NEXT_VERSION"
+	} > "$root/dmf-check/config"
 	cat > "$root/etc/systemd/system/dmf-check.service" <<-'EOF'
 	[Unit]
 	Description=dmfilemap systemd check (tests/systemd/guest-test.sh)
@@ -409,8 +459,19 @@ for suite in "${SUITES[@]}"; do
 	if [ "$REBUILD" = 0 ] && { deb=$(fresh_deb "$SRC/build/deb-check/$suite") ||
 	    deb=$(fresh_deb "$OUT/$suite/pkg"); }; then
 		info "$suite: package $deb (newer than its sources)"
-	elif deb=$(build_deb "$suite" "$log"); then
-		info "$suite: package $deb built in the $suite root in $(($(now) - t)) s"
+		if next=$(fresh_deb "$OUT/$suite/pkg-next" "$NEXT_VERSION"); then
+			info "$suite: package $next (newer than its sources)"
+		elif build_deb "$suite" "$log" next &&
+		    next=$(fresh_deb "$OUT/$suite/pkg-next" "$NEXT_VERSION"); then
+			info "$suite: package $next built in the $suite root in $(($(now) - t)) s"
+		else
+			nok "$suite-package" "make deb of $NEXT_VERSION in the $suite root failed (see $log)"
+			continue
+		fi
+	elif build_deb "$suite" "$log" both &&
+	    deb=$(ls "$OUT/$suite/pkg/dmfilemap_$VERSION"-*.deb 2>/dev/null | head -n 1) && [ -n "$deb" ] &&
+	    next=$(ls "$OUT/$suite/pkg-next/dmfilemap_${NEXT_VERSION}"_*.deb 2>/dev/null | head -n 1) && [ -n "$next" ]; then
+		info "$suite: packages $deb and $next built in the $suite root in $(($(now) - t)) s"
 	else
 		nok "$suite-package" "make deb in the $suite root failed (see $log)"
 		continue
@@ -424,7 +485,7 @@ for suite in "${SUITES[@]}"; do
 	ok "$suite-boot-root"
 	info "$suite: boot root $boot ready in $(($(now) - t)) s"
 	t=$(now)
-	if ! prepare "$suite" "$deb" "$boot" "$log"; then
+	if ! prepare "$suite" "$deb" "$next" "$boot" "$log"; then
 		nok "$suite-install" "could not install the package in a copy of the boot root (see $log)"
 		continue
 	fi
