@@ -63,7 +63,8 @@ HOLDER=
 case $SUITE in
 bookworm) MIDDLE=(shim-on-path dmstats-filemap activated-by-dmstats monitor-listed)
 	VARLINK=() ;;
-trixie) MIDDLE=(dmstats-filemap-disabled add-create-activates monitor-listed)
+trixie) MIDDLE=(dmstats-filemap-disabled add-create-activates monitor-listed
+	unmonitored-listed)
 	VARLINK=(varlinkctl-info varlinkctl-list-interfaces varlinkctl-introspect
 	varlinkctl-call-list varlinkctl-call-stats varlinkctl-call-info
 	varlinkctl-error-reply varlinkctl-validate-idl
@@ -379,6 +380,20 @@ trixie)
 		info "monitor: $(list_json | jq -c '.monitors[0] | {id, group_id, regions, mode, state}')"
 	else
 		nok monitor-listed "no (single) monitor of $F: $(list_json 2>&1 | oneline)"
+	fi
+	# the group Debian 13's dmstats made and left: noticed, with its file
+	# and the command that adopts it (list and the journal)
+	ug=$(list_json | jq -r --arg p "$G" '.unmonitored[] | select(.path == $p) | .group_id' 2>/dev/null)
+	line="is not monitored; adopt it with: dmfilemapctl add $G --group $ug"
+	if [ -z "$ug" ]; then
+		nok unmonitored-listed "dmstats's group of $G not listed as unmonitored: $(list_json 2>&1 | oneline)"
+	elif ! ctl list | grep -qF "dmfilemapctl add $G --group $ug"; then
+		nok unmonitored-listed "list's text has no adoption line for $G: $(ctl list | oneline)"
+	elif ! journalctl -u "$SVC" --no-pager -o cat 2>/dev/null | grep -qF "$line"; then
+		nok unmonitored-listed "the journal has no line \"$line\""
+	else
+		ok unmonitored-listed
+		info "unmonitored: $(list_json | jq -c '.unmonitored')"
 	fi
 	FILES=("$F" "$G")
 	;;
