@@ -32,19 +32,21 @@ PROTO_SRC  = protocol/peer.c protocol/varlink.c
 # daemon/ in layers, each calling only those below it (doc/architecture.md)
 CORE_SRC    = daemon/core/auxdata.c daemon/core/plan.c daemon/core/regions.c \
 	      daemon/core/counters.c daemon/core/ledger.c \
-	      daemon/core/group.c daemon/log.c
+	      daemon/core/group.c daemon/core/marks.c daemon/log.c
 KERNEL_SRC  = daemon/kernel/dmstats.c daemon/kernel/fiemap.c \
 	      daemon/kernel/inotify.c daemon/kernel/mounts.c \
-	      daemon/kernel/holders.c daemon/kernel/findfile.c
+	      daemon/kernel/holders.c daemon/kernel/findfile.c \
+	      daemon/kernel/killpoint.c
 SERVICE_SRC = daemon/service/service.c daemon/service/device.c \
 	      daemon/service/tally.c daemon/service/reconcile.c \
-	      daemon/service/unmonitored.c \
+	      daemon/service/unmonitored.c daemon/service/recover.c \
 	      daemon/service/monitor.c daemon/service/follow.c
 # the monitor machinery, shared by the supervisor and the shim's fallback
 MONITOR_SRC = $(CORE_SRC) $(KERNEL_SRC) $(SERVICE_SRC) daemon/front/detach.c
 # the supervisor's front end: socket, methods, state file, fd store
 SERVER_SRC = daemon/front/server.c daemon/front/control.c \
 	     daemon/front/connection.c daemon/front/methods.c \
+	     daemon/front/budget.c \
 	     daemon/front/stats.c daemon/front/state.c daemon/kernel/fdstore.c \
 	     daemon/front/metrics.c daemon/front/promtext.c \
 	     daemon/front/atomicfile.c
@@ -57,7 +59,7 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 PROGS = $(B)/dmfilemap-supervisord $(B)/dmfilemapctl $(B)/dmfilemapd
 UNIT_TESTS = $(B)/test_auxdata $(B)/test_filemap $(B)/test_varlink $(B)/test_peer \
 	     $(B)/test_group $(B)/test_monitor $(B)/test_counters $(B)/test_ledger \
-	     $(B)/test_promtext
+	     $(B)/test_promtext $(B)/test_marks $(B)/test_faults $(B)/test_budget
 
 all: $(PROGS)
 
@@ -101,15 +103,26 @@ $(B)/test_filemap: $(call obj,tests/unit/test_filemap.c daemon/core/plan.c)
 FAKE_SRC = tests/unit/fake_dm.c $(CORE_SRC)
 $(B)/test_group: $(call obj,tests/unit/test_group.c $(FAKE_SRC))
 	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka -ldevmapper
+$(B)/test_marks: $(call obj,tests/unit/test_marks.c $(FAKE_SRC))
+	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka -ldevmapper
 # the service through the fake: its kernel I/O but dm-stats and FIEMAP
 SVC_TEST_SRC = $(FAKE_SRC) $(SERVICE_SRC) daemon/kernel/inotify.c \
 	       daemon/kernel/mounts.c daemon/kernel/holders.c \
 	       daemon/kernel/findfile.c daemon/kernel/fiemap.c
-$(B)/test_monitor: $(call obj,tests/unit/test_monitor.c $(SVC_TEST_SRC))
+# ... with the shared fixture (tests/unit/svc_fixture.c)
+SVC_FIXTURE_SRC = tests/unit/svc_fixture.c $(SVC_TEST_SRC)
+$(B)/test_monitor: $(call obj,tests/unit/test_monitor.c $(SVC_FIXTURE_SRC))
 	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka -ldevmapper -lev
-$(B)/test_ledger: $(call obj,tests/unit/test_ledger.c $(SVC_TEST_SRC))
+$(B)/test_ledger: $(call obj,tests/unit/test_ledger.c $(SVC_FIXTURE_SRC))
+	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka -ldevmapper -lev
+# issue 15's sweep: a fault at every kernel call of every kind of update
+FAULTS_SRC = tests/unit/test_faults.c tests/unit/faults_check.c \
+	     tests/unit/faults_updates.c
+$(B)/test_faults: $(call obj,$(FAULTS_SRC) $(SVC_FIXTURE_SRC))
 	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka -ldevmapper -lev
 $(B)/test_counters: $(call obj,tests/unit/test_counters.c daemon/core/counters.c)
+	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka
+$(B)/test_budget: $(call obj,tests/unit/test_budget.c daemon/front/budget.c)
 	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka
 $(B)/test_promtext: $(call obj,tests/unit/test_promtext.c daemon/front/promtext.c)
 	$(CC) $(LDSAN) $(LDFLAGS) -o $@ $^ -lcmocka -lm

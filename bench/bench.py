@@ -11,6 +11,14 @@
         shim hands each to the supervisor): registration time only
   base  `dmstats create --filemap` with no supervisor reachable: the shim's
         per-process fallback (one dmfilemapd per file); the same figures
+  fio   (b-fio) what the regions cost the device's I/O: fio's 4 KiB
+        O_DIRECT random reads at QD1 and QD32 from a file no region covers,
+        with the regions of 0, 100, 1,000, 10,000 files registered on the
+        supervisor, once from a monitored file, and at 10,000 files of 1
+        and of 2 extents; a control device with no regions run in between
+  stall (b-stall-sup-N, b-stall-base-N) a paced fio reader's latencies
+        while N files are registered, as sup or base register them, and
+        in idle windows before and after
 
 Everything is measured from this one Python process (process start-up is
 slow in UML). Figures never fail the run; only a broken harness does.
@@ -52,6 +60,20 @@ METRICS_DIR = "/run/dmf-bench-metrics"
 METRICS_FILE = "dmfilemap.prom"
 # files per dmfilemapctl add (xargs would pass about 4,000 such paths)
 ADD_CHUNK = 2500
+# the I/O cost steps (b-fio, b-stall-*): fio's 4 KiB random reads with
+# O_DIRECT from a written file of FIO_FILE_MIB on the device (no region
+# covers it, but for the monitored-file point), and in b-fio from a control
+# device with no regions (dm linear over the guest's second disk), run
+# between them: a change in the host's load then shows in both
+FIO_FILE_MIB = 128
+FIO_TMP = "/run/dmf-bench-fio"
+CTRL_DEV = "dmf-bench-ctrl"
+CTRL_DISK = "/dev/ubdb"
+# a stall window opens once fio has read this long; fio stops this long
+# after it closes
+STALL_LEAD = 3.0
+STALL_TAIL = 1.0
+ROW_RE = re.compile(r"^(\d+): (\d+)\+(\d+) ", re.M)
 STOP_RE = re.compile(r"stopped after ([0-9.]+) s: (\d+) @stats_list, "
                      r"(\d+) other dm ioctls")
 GROUP_RE = re.compile(r"as group ID (\d+)\.")
@@ -81,6 +103,8 @@ class Bench:
         self.groups = {}           # path -> group id from dmstats output
         self.sup_pid = int(os.environ.get("DMF_SUPERVISOR_PID") or 0)
         self.log = None
+        self.ctrl = None           # b-fio's control device
+        self.target = None         # the file the stall reader reads
 
     # -------------------------------------------------------- bookkeeping
     def save(self):
@@ -294,6 +318,9 @@ class Bench:
             end = self.a.budget
         elif self.a.design == "base":    # keep time for the other steps
             rest = self.a.latency_limit + self.a.converge_limit + 120
+            end = max(self.a.budget * 0.5, self.a.budget - rest)
+        elif self.a.design == "stall":   # the idle window after, the stop
+            rest = self.a.stall_idle + 2 * (STALL_LEAD + STALL_TAIL) + 60
             end = max(self.a.budget * 0.5, self.a.budget - rest)
         else:
             end = self.a.budget * 0.7
@@ -928,6 +955,380 @@ class Bench:
             self.note("%s: %d of %d fallback processes logged a stop line"
                       % (key, rep, len(pids)))
 
+    # ------------------------------------------------------- I/O (fio)
+    def fio_file(self):
+        """The file fio reads: FIO_FILE_MIB written (a read of an
+        unwritten, fallocated extent makes no I/O) and fsynced, in a
+        directory of its own; not monitored unless a step says so."""
+        d = os.path.join(MNT, "fio")
+        os.makedirs(d, exist_ok=True)
+        p = os.path.join(d, "randread.img")
+        buf = b"\xa5" * (1 << 20)
+        t0 = time.monotonic()
+        with open(p, "wb") as f:
+            for _ in range(FIO_FILE_MIB):
+                f.write(buf)
+            f.flush()
+            os.fsync(f.fileno())
+        ext = dmio.fiemap(p)
+        self.fig("fio_file", {"path": p, "mib": FIO_FILE_MIB,
+                              "extents": len(ext),
+                              "seconds": round(time.monotonic() - t0, 2)})
+        return p
+
+    def covering(self, path, text=None):
+        """How many of the device's regions overlap PATH's extents."""
+        if text is None:
+            text = self.dm.stats_list()
+        ext = dmio.fiemap(path)
+        return sum(1 for st, ln in region_rows(text)
+                   if any(st < s + n and s < st + ln for s, n in ext))
+
+    def control_dev(self):
+        """A dm linear over the guest's second disk, no regions on it, its
+        first FIO_FILE_MIB written: fio's control, run next to every
+        measured pair (None if there is no such disk or no control)."""
+        if self.a.fio_control_runtime <= 0:
+            return None
+        if not os.path.exists(CTRL_DISK):
+            self.note("fio: no %s in the guest: no control device"
+                      % CTRL_DISK)
+            return None
+        sz = int(subprocess.run(["blockdev", "--getsz", CTRL_DISK],
+                                capture_output=True, text=True,
+                                check=True).stdout)
+        if sz < FIO_FILE_MIB * 2048:
+            self.note("fio: %s has %d sectors: no control device"
+                      % (CTRL_DISK, sz))
+            return None
+        r = subprocess.run(["dmsetup", "create", CTRL_DEV, "--table",
+                            "0 %d linear %s 0" % (sz, CTRL_DISK)],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("dmsetup create %s: %s" % (CTRL_DEV,
+                                                          r.stderr.strip()))
+        path = "/dev/mapper/" + CTRL_DEV
+        buf = mmap.mmap(-1, 1 << 20)
+        buf.write(b"\xa5" * (1 << 20))
+        fd = os.open(path, os.O_WRONLY | os.O_DIRECT)
+        try:
+            for i in range(FIO_FILE_MIB):
+                os.pwrite(fd, buf, i << 20)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        dm = dmio.DmControl(CTRL_DEV)
+        rows = len(region_rows(dm.stats_list()))
+        dm.close()
+        self.fig("control", {"device": path, "over": CTRL_DISK,
+                             "sectors": sz, "regions": rows})
+        return path
+
+    def fio_run(self, target, qd, runtime, ramp, tag):
+        """One fio run: 4 KiB random reads, O_DIRECT, libaio at queue
+        depth QD, RAMP s then RUNTIME s; its JSON kept as TAG.json."""
+        os.makedirs(FIO_TMP, exist_ok=True)
+        out = os.path.join(FIO_TMP, tag + ".json")
+        argv = ["fio", "--name=randread", "--filename=" + target,
+                "--size=%dm" % FIO_FILE_MIB, "--direct=1", "--rw=randread",
+                "--bs=4k", "--ioengine=libaio", "--iodepth=%d" % qd,
+                "--time_based", "--runtime=%g" % runtime,
+                "--ramp_time=%g" % ramp, "--output-format=json",
+                "--output=" + out]
+        t0 = time.monotonic()
+        r = subprocess.run(argv, capture_output=True, text=True,
+                           timeout=runtime + ramp + 120)
+        wall = time.monotonic() - t0
+        if r.returncode != 0:
+            raise RuntimeError("fio (%s): exit %d: %s" % (
+                tag, r.returncode, (r.stderr or r.stdout).strip()[:1000]))
+        j = fio_json(out)
+        keep = os.path.join(OUT, self.a.name + ".fio")
+        os.makedirs(keep, exist_ok=True)
+        shutil.copyfile(out, os.path.join(keep, tag + ".json"))
+        f = fio_figs(j)
+        f["wall_s"] = round(wall, 2)
+        if f["error"]:
+            raise RuntimeError("fio (%s): job error %s" % (tag, f["error"]))
+        return f
+
+    def sup_quiet(self, limit=120):
+        """Until the supervisor has sent no dm ioctl but its lists for 2 s
+        (regions made, updates done); the seconds that took."""
+        sock = os.environ["DMFILEMAP_SOCKET"]
+        t0 = time.monotonic()
+        prev, since = None, t0
+        while time.monotonic() - t0 < limit:
+            self.check("quiet")
+            io = self.sup_ioctls(sock)
+            other = io["total"] - io["stats_list"]
+            if other != prev:
+                prev, since = other, time.monotonic()
+            elif time.monotonic() - since >= 2.0:
+                break
+            time.sleep(0.5)
+        return round(time.monotonic() - t0, 2)
+
+    def fio_point(self, key, reads, target, nfiles, layout):
+        """fio at the device's regions now: QD1 then QD32 on TARGET, then
+        the control at QD1, a.fio_reps times; the median of each figure."""
+        a = self.a
+        self.step("fio-" + key)
+        ctrl_rt = a.fio_control_runtime
+        ctrl_ramp = min(a.fio_ramp, 1)
+        need = a.fio_reps * (2 * (a.fio_runtime + a.fio_ramp + 3) +
+                             (ctrl_rt + ctrl_ramp + 3 if self.ctrl else 0))
+        pts = self.r.setdefault("fio_points", [])
+        if self.left() - self.reserve() < need:
+            pts.append({"key": key, "reads": reads, "files": nfiles,
+                        "layout": layout,
+                        "skipped": "%.0f s of the budget left, %.0f s "
+                                   "needed" % (self.left() - self.reserve(),
+                                               need)})
+            self.save()
+            self.note("fio %s: not measured (%s)" % (key,
+                                                      pts[-1]["skipped"]))
+            return
+        quiet = self.sup_quiet() if self.sup_pid else None
+        text = self.dm.stats_list()
+        regions = len(region_rows(text))
+        groups = len(dmio.parse_groups(text))
+        cover = self.covering(target, text)
+        c0 = dmio.cpu_ticks(self.sup_pid) if self.sup_pid else None
+        t0 = time.monotonic()
+        runs = {"qd1": [], "qd32": [], "ctrl_qd1": []}
+        for rep in range(a.fio_reps):
+            for qd in (1, 32):
+                runs["qd%d" % qd].append(self.fio_run(
+                    target, qd, a.fio_runtime, a.fio_ramp,
+                    "%s-qd%d-%d" % (key, qd, rep)))
+            if self.ctrl:
+                runs["ctrl_qd1"].append(self.fio_run(
+                    self.ctrl, 1, ctrl_rt, ctrl_ramp,
+                    "%s-ctrl-qd1-%d" % (key, rep)))
+        w = time.monotonic() - t0
+        c1 = dmio.cpu_ticks(self.sup_pid) if self.sup_pid else None
+        after = len(region_rows(self.dm.stats_list()))
+        d = {"key": key, "reads": reads, "files": nfiles, "layout": layout,
+             "regions": regions, "groups": groups, "covering_target": cover,
+             "regions_after": after, "quiet_s": quiet,
+             "seconds": round(w, 1),
+             "sup_cpu_pct": round((c1 - c0) / dmio.CLK_TCK / w * 100, 2)
+             if c0 is not None and c1 is not None else None}
+        for k, rs in runs.items():
+            if rs:
+                d[k] = {"iops": round(statistics.median(
+                            [x["iops"] for x in rs]), 1),
+                        "p99_us": round(statistics.median(
+                            [x["p99_us"] for x in rs]), 1),
+                        "p50_us": round(statistics.median(
+                            [x["p50_us"] for x in rs]), 1),
+                        "runs": rs}
+        pts.append(d)
+        self.save()
+        if after != regions:
+            self.note("fio %s: %d regions before the runs, %d after"
+                      % (key, regions, after))
+        if (reads == "monitored") != (cover > 0):
+            self.note("fio %s: the file fio read is covered by %d regions "
+                      "(it should be %s)" % (key, cover, reads))
+        self.say("fio %s: %d regions: QD1 %.0f IOPS p99 %.0f us, QD32 %.0f "
+                 "IOPS p99 %.0f us%s (%.0f s)"
+                 % (key, regions, d["qd1"]["iops"], d["qd1"]["p99_us"],
+                    d["qd32"]["iops"], d["qd32"]["p99_us"],
+                    "; control QD1 %.0f IOPS" % d["ctrl_qd1"]["iops"]
+                    if "ctrl_qd1" in d else "", w))
+
+    def register_more(self, files):
+        """dmfilemapctl add --create FILES, ADD_CHUNK at a time; seconds."""
+        t0 = time.monotonic()
+        for i in range(0, len(files), ADD_CHUNK):
+            self.add_create(files[i:i + ADD_CHUNK])
+        return round(time.monotonic() - t0, 2)
+
+    def remove_all(self, key):
+        """Every monitor removed, its group's regions deleted."""
+        self.step(key)
+        rc, out, err = self.ctl("list", "--json")
+        if rc != 0:
+            raise RuntimeError("dmfilemapctl list: %s" % err.strip())
+        mons = json.loads(out)["monitors"]
+        t0 = time.monotonic()
+        replies = varlink_calls(
+            os.environ["DMFILEMAP_SOCKET"],
+            [("io.dmfilemap.Supervisor.Remove",
+              {"id": m["id"], "delete_group": True}) for m in mons])
+        dt = time.monotonic() - t0
+        bad = [r for r in replies if "error" in r]
+        if bad:
+            raise RuntimeError("%d Remove calls failed: %s" % (len(bad),
+                                                                bad[0]))
+        left = len(region_rows(self.dm.stats_list()))
+        self.fig(key, {"monitors": len(mons), "seconds": round(dt, 2),
+                       "regions_left": left})
+        self.say("removed %d monitors and their regions in %.1f s; %d "
+                 "regions left" % (len(mons), dt, left))
+        if left:
+            raise RuntimeError("%d regions left after removing every "
+                               "monitor with delete_group" % left)
+
+    def fio_monitored(self, n, target):
+        """The file fio reads registered (its own regions: dm-stats counts
+        every read), measured, then removed with its regions."""
+        self.step("fio-monitor-target")
+        self.add_create([target])
+        if self.sup_pid:
+            self.sup_quiet()
+        k = self.matched([target])
+        if k != 1:
+            raise RuntimeError("the fio file's group does not match its "
+                               "extents")
+        self.fio_point("mon%d" % n, "monitored", target, n, "bench")
+        r = varlink_calls(os.environ["DMFILEMAP_SOCKET"],
+                          [("io.dmfilemap.Supervisor.Remove",
+                            {"path": target, "delete_group": True})])[0]
+        if "error" in r:
+            raise RuntimeError("Remove %s: %s" % (target, r))
+        if self.covering(target):
+            raise RuntimeError("the fio file's regions are still there "
+                               "after Remove with delete_group")
+
+    def fio_layouts(self, n, target):
+        """At N files: every monitor removed with its regions, the files
+        deleted, N new files of 1 MiB with one extent each registered and
+        measured; then a 4 KiB hole punched in the middle of each (two
+        extents, not physically adjacent: two regions a file), the
+        supervisor left to follow, and measured again."""
+        self.remove_all("fio_remove")
+        self.step("fio-layout-files")
+        t0 = time.monotonic()
+        for p in self.files:
+            os.unlink(p)
+        os.sync()
+        d = os.path.join(MNT, "layout")
+        os.makedirs(d, exist_ok=True)
+        files = []
+        for i in range(n):
+            p = os.path.join(d, "g%05d.img" % i)
+            fd = os.open(p, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o644)
+            dmio.fallocate(fd, 0, 0, 1 << 20)
+            os.close(fd)
+            files.append(p)
+        os.sync()
+        reg = self.register_more(files)
+        self.fig("fio_layout_1", {"n": n, "extents": extent_hist(files),
+                                  "register_s": reg,
+                                  "seconds": round(time.monotonic() - t0,
+                                                   2)})
+        self.fio_point("ext1", "unmonitored", target, n, "1 extent each")
+        self.step("fio-layout-punch")
+        t0 = time.monotonic()
+        punch = dmio.FALLOC_FL_PUNCH_HOLE | dmio.FALLOC_FL_KEEP_SIZE
+        for p in files:
+            fd = os.open(p, os.O_WRONLY)
+            dmio.fallocate(fd, punch, 512 << 10, 4096)
+            os.close(fd)
+        wants = {p: dmio.fiemap(p) for p in files}
+        k = 0
+        while True:
+            tp = time.monotonic()
+            k = self.matched(files, wants)
+            el = time.monotonic() - t0
+            if k == n or el > self.a.converge_limit or \
+                    self.left() <= self.reserve():
+                break
+            time.sleep(max(0.5, 2 * (time.monotonic() - tp)))
+        self.fig("fio_layout_2", {"n": n, "extents": extent_hist(files),
+                                  "matched": k, "seconds": round(el, 2),
+                                  "timed_out": k < n})
+        self.say("punched: %d/%d groups follow in %.1f s" % (k, n, el))
+        if k < n:
+            self.note("fio layouts: %d of %d groups matched their two "
+                      "extents %.0f s after the holes were punched"
+                      % (k, n, el))
+        self.fio_point("ext2", "unmonitored", target, n, "2 extents each")
+
+    # ------------------------------------------------ registration stall
+    def stall_window(self, key, work=None):
+        """A reader on the device: fio, one 4 KiB O_DIRECT read at a time
+        (psync) at a.stall_rate a second from the unmonitored file, each
+        read's latency logged with its completion time (epoch ms). The
+        window is WORK's run (or a.stall_idle s of nothing), opened once
+        fio has read STALL_LEAD s; its figures are over the reads that
+        overlap it."""
+        a = self.a
+        self.step("stall-" + key)
+        self.check("stall-" + key)
+        os.makedirs(FIO_TMP, exist_ok=True)
+        prefix = os.path.join(FIO_TMP, "stall-" + key)
+        log = prefix + "_lat.1.log"
+        for x in (log, prefix + "_clat.1.log", prefix + "_slat.1.log"):
+            try:
+                os.unlink(x)
+            except FileNotFoundError:
+                pass
+        argv = ["fio", "--name=reader", "--filename=" + self.target,
+                "--size=%dm" % FIO_FILE_MIB, "--direct=1",
+                "--rw=randread", "--bs=4k", "--ioengine=psync",
+                "--rate_iops=%d" % a.stall_rate, "--time_based",
+                "--runtime=86400", "--write_lat_log=" + prefix,
+                "--log_avg_msec=0", "--log_unix_epoch=1",
+                "--output-format=json", "--output=" + prefix + ".json"]
+        err = open(prefix + ".err", "w")
+        p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err,
+                             stdin=subprocess.DEVNULL)
+        try:
+            time.sleep(STALL_LEAD)
+            if p.poll() is not None:
+                raise RuntimeError("fio (stall reader) exited with %s"
+                                   % p.returncode)
+            t0, m0 = time.time(), time.monotonic()
+            if work:
+                work()
+            else:
+                time.sleep(a.stall_idle)
+            t1, w = time.time(), time.monotonic() - m0
+            time.sleep(STALL_TAIL)
+        finally:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+            try:
+                p.wait(120)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+            err.close()
+        rows = []
+        with open(log) as f:
+            for line in f:
+                x = line.split(",")
+                if len(x) >= 2:
+                    rows.append((int(x[0]), int(x[1]) / 1e6))
+        lo, hi = t0 * 1000, t1 * 1000
+        sel = [(t, v) for t, v in rows if t >= lo and t - v <= hi]
+        lat = sorted(v for _, v in sel)
+        d = {"window_s": round(w, 2), "rate": a.stall_rate,
+             "reads": len(lat), "reads_logged": len(rows),
+             "expected_reads": int(a.stall_rate * w)}
+        if lat:
+            d.update({"worst_ms": round(lat[-1], 2),
+                      "p99_ms": round(pctl(lat, 99), 2),
+                      "p999_ms": round(pctl_f(lat, 99.9), 2),
+                      "median_ms": round(statistics.median(lat), 3),
+                      "over_10ms": sum(1 for v in lat if v > 10),
+                      "over_100ms": sum(1 for v in lat if v > 100),
+                      "over_1s": sum(1 for v in lat if v > 1000),
+                      "worst": [[round((t - lo) / 1000, 2), round(v, 1)]
+                                for t, v in sorted(sel, key=lambda x: -x[1])
+                                [:10]]})
+        else:
+            self.note("stall %s: no read of fio's completed in the %.1f s "
+                      "window" % (key, w))
+        self.r.setdefault("stall", {})[key] = d
+        self.save()
+        self.say("stall %s: %s" % (key, {k: v for k, v in d.items()
+                                         if k != "worst"}))
+
     # ------------------------------------------------------------- runs
     def run_sup(self):
         self.raise_nofile()
@@ -982,6 +1383,91 @@ class Bench:
         # and convergence (the lists are periodic whatever happens)
         self.base_stop("ioctls", dmio.procs_named("dmfilemapd"), log)
 
+    def run_fio(self):
+        """fio's random reads at 0 regions, then at the regions of more and
+        more monitored files (a.fio_sizes; the bench's layout), from a file
+        no region covers; at some sizes also from a monitored file; at the
+        largest, the files again with 1 then 2 extents each."""
+        a = self.a
+        sizes = sorted(set(int(x) for x in a.fio_sizes.split(",") if x))
+        mon = sorted(set(int(x) for x in (
+            a.fio_monitored if a.fio_monitored is not None else
+            str(sizes[-1])).split(",") if x))
+        a.n = self.r["n"] = sizes[-1]
+        self.fig("fio_setup", {"sizes": sizes, "monitored_at": mon,
+                               "reps": a.fio_reps, "runtime_s": a.fio_runtime,
+                               "ramp_s": a.fio_ramp,
+                               "control_runtime_s": a.fio_control_runtime,
+                               "bs": "4k", "engine": "libaio",
+                               "file_mib": FIO_FILE_MIB,
+                               "layouts": a.fio_layouts,
+                               "fio": subprocess.run(
+                                   ["fio", "--version"], capture_output=True,
+                                   text=True).stdout.strip()})
+        self.raise_nofile()
+        self.ctrl = self.control_dev()
+        target = self.fio_file()
+        self.make_files()
+        done = 0
+        for n in sizes:
+            if n > done:
+                self.step("fio-register-%d" % n)
+                dt = self.register_more(self.files[done:n])
+                self.r.setdefault("fio_reg", {})[str(n)] = {
+                    "added": n - done, "seconds": dt}
+                self.save()
+                done = n
+            self.fio_point("n%d" % n, "unmonitored", target, n, "bench")
+            if n in mon:
+                self.fio_monitored(n, target)
+        if a.fio_layouts and a.n:
+            self.fio_layouts(a.n, target)
+
+    def run_stall(self):
+        """A paced reader's latencies while N files are registered (by the
+        supervisor or by the baseline, as b-sup-N and b-base-N register
+        them), and in a window as long before (no regions) and after."""
+        base = self.a.via == "base"
+        if base:
+            for k, v in (("fs/inotify/max_user_instances", self.a.n + 1024),
+                         ("fs/inotify/max_user_watches",
+                          4 * self.a.n + 65536),
+                         ("net/unix/max_dgram_qlen", 4096)):
+                with open("/proc/sys/" + k, "w") as f:
+                    f.write(str(v))
+            self.log = SyslogSink()
+            self.fig("syslog_sink_ok", self.log.selftest())
+        else:
+            self.raise_nofile()
+        self.fig("stall_setup", {"via": self.a.via, "rate": self.a.stall_rate,
+                                 "idle_s": self.a.stall_idle,
+                                 "engine": "psync", "bs": "4k",
+                                 "file_mib": FIO_FILE_MIB})
+        self.make_files()
+        self.target = self.fio_file()
+        self.stall_window("idle_before")
+        res = {}
+        if base:
+            def work():
+                res["why"] = self.register_dmstats("reg_dmstats", NOSOCK)
+        else:
+            def work():
+                res["files"] = self.register_ctl()
+        self.stall_window("register", work)
+        if base:
+            if res.get("why"):
+                self.r["status"] = "pending"
+                self.fig("pending", res["why"])
+                self.say("baseline pending: " + res["why"])
+                return
+            self.settle_base(self.r["reg_dmstats"]["done"])
+        else:
+            self.settle_sup(res["files"])
+        self.stall_window("idle_after")
+        if base:
+            self.base_stop("ioctls", dmio.procs_named("dmfilemapd"),
+                           self.log)
+
     def run(self):
         try:
             getattr(self, "run_" + self.a.design)()
@@ -990,7 +1476,7 @@ class Bench:
         except Budget as e:
             self.r["status"] = "timed out at step %s" % e
             self.say(self.r["status"])
-            if self.a.design == "base" and self.log:
+            if self.a.design in ("base", "stall") and self.log:
                 self.base_stop("ioctls", dmio.procs_named("dmfilemapd"),
                                self.log)
         self.r["seconds"] = round(time.monotonic() - self.t_start, 1)
@@ -1150,6 +1636,56 @@ def fallback_argv(pids):
     return [argv[0], "{fd}", "{group}", "{path}"] + argv[4:]
 
 
+def pctl_f(sorted_vals, p):
+    """Nearest-rank percentile, P any number."""
+    k = int(-(-p * len(sorted_vals) // 100)) - 1
+    return sorted_vals[max(0, min(len(sorted_vals) - 1, k))]
+
+
+def region_rows(text):
+    """(start, len) of every region in @stats_list TEXT."""
+    return [(int(m.group(2)), int(m.group(3)))
+            for m in ROW_RE.finditer(text)]
+
+
+def extent_hist(files):
+    """{extents: files} by FIEMAP (adjacent extents merged)."""
+    hist = {}
+    for p in files:
+        k = str(len(dmio.fiemap(p)))
+        hist[k] = hist.get(k, 0) + 1
+    return hist
+
+
+def fio_json(path):
+    """fio's JSON output (after any line it printed before it)."""
+    with open(path) as f:
+        text = f.read()
+    i = text.find("{")
+    if i < 0:
+        raise RuntimeError("fio wrote no JSON to %s: %s" % (path,
+                                                             text[:500]))
+    return json.loads(text[i:])
+
+
+def fio_figs(j):
+    """One job's read figures: IOPS, completion latency percentiles (µs)."""
+    job = j["jobs"][0]
+    r = job["read"]
+    pc = r["clat_ns"].get("percentile") or {}
+
+    def us(k):
+        v = pc.get(k)
+        return round(v / 1000, 1) if isinstance(v, (int, float)) else None
+    return {"iops": round(r["iops"], 1), "ios": r["total_ios"],
+            "p50_us": us("50.000000"), "p99_us": us("99.000000"),
+            "p999_us": us("99.900000"),
+            "max_us": round(r["clat_ns"]["max"] / 1000, 1),
+            "mean_us": round(r["lat_ns"]["mean"] / 1000, 1),
+            "usr_cpu": round(job["usr_cpu"], 2),
+            "sys_cpu": round(job["sys_cpu"], 2), "error": job["error"]}
+
+
 def pctl(sorted_vals, p):
     """Nearest-rank percentile."""
     k = max(0, min(len(sorted_vals) - 1,
@@ -1168,7 +1704,8 @@ def meminfo(key):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--name", required=True)
-    ap.add_argument("--design", choices=("sup", "dms", "base"), required=True)
+    ap.add_argument("--design", choices=("sup", "dms", "base", "fio",
+                                         "stall"), required=True)
     ap.add_argument("--n", type=int, required=True)
     ap.add_argument("--budget", type=float, default=300)
     ap.add_argument("--samples", type=int, default=50)
@@ -1180,6 +1717,23 @@ def main():
     # base at large N: groups for all N files made through the supervisor,
     # then as many fallback processes as start in the time allowed
     ap.add_argument("--prefill", action="store_true")
+    # fio (b-fio): the numbers of monitored files measured at, in order
+    # (regions are only added, but for the layouts); the monitored-file
+    # point at these (default: the largest)
+    ap.add_argument("--fio-sizes", default="0,100,1000,10000")
+    ap.add_argument("--fio-monitored", default=None)
+    ap.add_argument("--fio-reps", type=int, default=3)
+    ap.add_argument("--fio-runtime", type=float, default=10)
+    ap.add_argument("--fio-ramp", type=float, default=2)
+    # the control device's run after each pair (QD1); 0: no control
+    ap.add_argument("--fio-control-runtime", type=float, default=5)
+    # at the largest size: the files again with 1 extent each, then 2
+    ap.add_argument("--no-fio-layouts", dest="fio_layouts",
+                    action="store_false")
+    # stall (b-stall-VIA-N): registration by the supervisor or the baseline
+    ap.add_argument("--via", choices=("sup", "base"), default="sup")
+    ap.add_argument("--stall-rate", type=int, default=200)
+    ap.add_argument("--stall-idle", type=float, default=20)
     b = Bench(ap.parse_args())
     try:
         b.run()

@@ -11,6 +11,8 @@ import os
 import subprocess
 import time
 
+import report_io
+
 SUP_KEYS = [("reg_ctl", "seconds"), ("idle", "cpu_s_per_10s"),
             ("idle", "cpu_pct"), ("idle", "pss_kib"),
             ("idle", "stats_list_per_s"), ("idle", "other_per_s"),
@@ -486,14 +488,17 @@ unset multiplot
     return r.returncode == 0
 
 
-def smoke_check(D, sizes):
+def smoke_check(D, sizes, expected=None):
     """Every figure of every benchmark is a number (or the baseline is
-    pending: the fallback is not in this build). Returns the problems."""
+    pending: the fallback is not in this build); of those in EXPECTED (the
+    benchmarks the runs ran) if given. Returns the problems."""
     bad, warn = [], []
     for n in sizes:
         for d, keys in (("sup", SUP_KEYS), ("dms", DMS_KEYS),
                         ("base", BASE_KEYS)):
             name = "b-%s-%d" % (d, n)
+            if expected is not None and name not in expected:
+                continue
             x = D.get(name)
             if x is None:
                 bad.append("%s: no data" % name)
@@ -535,6 +540,9 @@ def smoke_check(D, sizes):
                                "%s registered" % (name, pre.strip("_"),
                                                   st.get(pre + "files"),
                                                   st.get("n")))
+    bad += report_io.smoke_check_io(D, expected if expected is not None
+                                    else [k for k in D
+                                          if report_io.is_io(k)])
     return bad, sorted(set(warn))
 
 
@@ -561,6 +569,9 @@ def main():
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--code", default="",
                     help="what code was measured, if not the repo's HEAD")
+    ap.add_argument("--io-out", default=None,
+                    help="where RESULTS-io.md goes when b-fio's figures "
+                         "are there (else --out)")
     a = ap.parse_args()
     sizes = [int(x) for x in a.sizes.split()]
     D = {}
@@ -720,6 +731,8 @@ def main():
     L.append("")
     L.append(targets(D, sizes))
     L.append("")
+    IO = report_io.io_lines(D, a.data)
+    L += IO
     L.append("## How it was measured")
     L.append("")
     L.append(METHOD)
@@ -739,9 +752,31 @@ def main():
     print("\n".join(L[:L.index("## How it was measured")]))
     print("report: wrote %s%s" % (os.path.join(a.out, "RESULTS.md"),
                                  " and results.png" if have_png else ""))
+    if IO:
+        io_dir = a.io_out if a.io_out and "b-fio" in D else a.out
+        head = [x for x in L[:L.index("## Supervisor (one "
+                                      "dmfilemap-supervisord)")]
+                if not x.startswith(("- check interval", "- baseline:",
+                                     "- files:", "# "))]
+        while head and not head[0]:
+            del head[0]
+        io_notes = ["- %s: %s" % (k, n) for k in sorted(D)
+                    if report_io.is_io(k) for n in D[k].get("notes", [])]
+        doc = ["# dmfilemap: what monitoring costs a device's I/O "
+               "(issue 16)", ""] + head + IO[2:]
+        if io_notes:
+            doc += ["## Notes from these runs", ""] + io_notes + [""]
+        os.makedirs(io_dir, exist_ok=True)
+        with open(os.path.join(io_dir, "RESULTS-io.md"), "w") as f:
+            f.write("\n".join(doc))
+        print("report: wrote %s" % os.path.join(io_dir, "RESULTS-io.md"))
     if a.smoke:
-        bad, warn = smoke_check(D, sizes)
-        if not have_png:
+        expected = set()
+        for r in runs:
+            expected.update(r[2].split())
+        bad, warn = smoke_check(D, sizes, expected or None)
+        if not have_png and (not expected or any(
+                x.startswith("b-sup-") for x in expected)):
             bad.append("no results.png")
         for w in warn:
             print("smoke: warning: " + w)

@@ -40,6 +40,11 @@
 #define DMF_CLIENTS_PER_UID 128
 #define DMF_CLIENTS_ROOT_RESERVE 64
 #define DMF_MONITORS_MAX 100000
+/* What one user but root may make the supervisor do: regions read for
+ * its Stats calls a second, and saved up at most; replies queued for it */
+#define DMF_UID_READS_PER_S 2000
+#define DMF_UID_READS_BURST 40000
+#define DMF_UID_BACKLOG_MAX (1024 * 1024)
 #define DMF_ALIAS_MAX 128
 #define DMF_BOUNDS_MAX 64
 

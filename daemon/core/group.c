@@ -2,6 +2,7 @@
  * region list, created from extents, changed by a plan without half-builds. */
 #define _GNU_SOURCE
 #include "core/group.h"
+#include "core/marks.h"
 #include "log.h"
 
 #include <errno.h>
@@ -65,13 +66,27 @@ void group_view_free(struct group_view *v)
 	memset(v, 0, sizeof(*v));
 }
 
+static bool contains(const uint64_t *v, size_t n, uint64_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == id)
+			return true;
+	return false;
+}
+
+/* Undo: delete the regions IDS (N) we made. One the kernel keeps is
+ * still marked ours: it is swept later (the device is flagged). */
 static void delete_regions(struct regions *rs, const uint64_t *ids, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		int r = regions_delete(rs, ids[i]);
-		if (r < 0)
+		if (r < 0) {
 			log_warnx("device %s: cannot delete region %" PRIu64
-				  ": %s", rs->name, ids[i], strerror(-r));
+				  ": %s (deleted later)", rs->name, ids[i],
+				  strerror(-r));
+			rs->marked = true;
+			rs->marks_gen++;
+		}
 	}
 }
 
@@ -130,73 +145,120 @@ static int write_descriptor(struct regions *rs, const struct aux_group *desc,
 	return r;
 }
 
+/* Clear the marks of the regions IDS (N) we created, but SKIP's; one
+ * left is swept later (the device is flagged). Returns 0, or 1 with WHY
+ * saying which was left. */
+static int clear_marks(struct regions *rs, const uint64_t *ids, size_t n,
+		       uint64_t skip, char *why, size_t whylen)
+{
+	int left = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int r;
+		if (ids[i] == skip || (r = regions_set_aux(rs, ids[i], "")) == 0)
+			continue;
+		if (!left++)
+			snprintf(why, whylen, "cannot clear the mark of region %"
+				 PRIu64 " on %s: %s (cleared later)", ids[i],
+				 rs->name, strerror(-r));
+		rs->marked = true;
+		rs->marks_gen++;
+	}
+	return left > 0;
+}
+
+/* A group of one region, whose id is predicted: it is created with its
+ * descriptor in it, one message in all, and is whole at once. If another
+ * program created or deleted a region meanwhile, the id differs and the
+ * descriptor is written again. */
+static int create_one(struct regions *rs, const struct extent *e,
+		      const struct region_args *a, const struct aux_group *desc,
+		      uint64_t *group_id, char *why, size_t whylen)
+{
+	uint64_t want, id;
+	char *text;
+	int r;
+
+	aux_list_free_ids(&rs->list, 1, &want);
+	if (!(text = descriptor_text(desc, &want, 1))) {
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	r = create_regions(rs, e, 1, a, text, &id, why, whylen);
+	free(text);
+	if (r < 0)
+		return r;
+	if (id != want) {
+		rs->stale = true; /* another program changed the regions */
+		if ((r = write_descriptor(rs, desc, &id, 1, why, whylen)) < 0) {
+			delete_regions(rs, &id, 1);
+			return r;
+		}
+	}
+	*group_id = id;
+	return 0;
+}
+
+/* Whether IDS (N, as created, now in the list) are the ids the list
+ * predicted: the N lowest that only IDS themselves fill. */
+static bool same_as_predicted(const struct regions *rs, const uint64_t *ids,
+			      size_t n)
+{
+	uint64_t next = 0;
+
+	for (size_t i = 0; i < n; i++, next++) {
+		const struct aux_region *r;
+		while ((r = aux_list_find(&rs->list, next)) &&
+		       !contains(ids, n, next))
+			next++;
+		if (ids[i] != next)
+			return false;
+	}
+	return true;
+}
+
 int group_create(struct regions *rs, const struct extent_list *e,
 		 const char *alias, bool precise, const char *histogram,
-		 uint64_t *group_id, char *why, size_t whylen)
+		 const char *mark, uint64_t *group_id, char *why,
+		 size_t whylen)
 {
-	struct region_args a = { PROGRAM_ID_DEFAULT, "", precise, histogram };
+	struct region_args a = { PROGRAM_ID_DEFAULT, mark ? mark : "",
+				 precise, histogram };
 	struct aux_group desc = { .alias = (char *)(alias ? alias : ""),
 				  .quoted = rs->be->quoted_aliases,
 				  .user_aux = (char *)"",
 				  .prefix = (char *)"" };
-	size_t n = e->n ? e->n : 1;
-	uint64_t *ids = calloc(n, sizeof(*ids)), *want = calloc(n, sizeof(*want));
-	char *text = NULL;
-	int r = -ENOMEM;
+	uint64_t *ids;
+	int r;
 
-	if (!ids || !want) {
-		snprintf(why, whylen, "out of memory");
-		goto out;
-	}
 	if (!desc.quoted && aux_alias_needs_quotes(desc.alias))
 		log_warnx("device %s: group alias \"%s\" has a space or a ':': "
 			  "this host's dmstats cannot read the group", rs->name,
 			  desc.alias);
-	/* The kernel gives each new region the lowest free id: predict them,
-	 * and the first region is created with the group's descriptor in
-	 * it, which saves a @stats_set_aux per group. If another program
-	 * created or deleted a region meanwhile, the ids differ and the
-	 * descriptor is written again below. */
-	if (rs->valid) {
-		aux_list_free_ids(&rs->list, e->n, want);
-		text = descriptor_text(&desc, want, e->n);
+	if (e->n == 1 && rs->valid)
+		return create_one(rs, e->v, &a, &desc, group_id, why, whylen);
+	/* Several regions: each is made with MARK, the descriptor written
+	 * last, then the marks cleared; a crash between leaves regions that
+	 * no group names and that are marked ours (core/marks.c). */
+	if (!(ids = calloc(e->n ? e->n : 1, sizeof(*ids)))) {
+		snprintf(why, whylen, "out of memory");
+		return -ENOMEM;
 	}
-	if ((r = create_regions(rs, e->v, e->n, &a, text, ids, why, whylen)))
+	if ((r = create_regions(rs, e->v, e->n, &a, NULL, ids, why, whylen)))
 		goto out;
-	if (text && !memcmp(ids, want, e->n * sizeof(*ids))) {
-		*group_id = ids[0];
-		goto out;
-	}
-	if (text) /* another program changed the regions meanwhile */
-		rs->stale = true;
-	uint64_t first = ids[0]; /* holds the predicted descriptor, if any */
+	if (rs->valid && !same_as_predicted(rs, ids, e->n))
+		rs->stale = true; /* another program changed the regions */
 	aux_ids_sort(ids, e->n);
-	r = write_descriptor(rs, &desc, ids, e->n, why, whylen);
-	if (r < 0) {
+	if ((r = write_descriptor(rs, &desc, ids, e->n, why, whylen)) < 0) {
 		delete_regions(rs, ids, e->n);
 		goto out;
 	}
-	if (text && first != ids[0]) { /* not the leader after all */
-		if ((r = regions_set_aux(rs, first, "")) < 0)
-			log_warnx("device %s: cannot clear region %" PRIu64
-				  "'s mistaken descriptor: %s", rs->name, first,
-				  strerror(-r));
-		r = 0;
-	}
+	if (mark)
+		r = clear_marks(rs, ids, e->n, ids[0], why, whylen);
 	*group_id = ids[0];
 out:
-	free(text);
 	free(ids);
-	free(want);
 	return r;
-}
-
-static bool contains(const uint64_t *v, size_t n, uint64_t id)
-{
-	for (size_t i = 0; i < n; i++)
-		if (v[i] == id)
-			return true;
-	return false;
 }
 
 bool group_contested(const struct group_view *v, uint64_t id)
@@ -216,15 +278,25 @@ static void clear_tag(struct regions *rs, const struct group_view *v)
 
 /* Drop what the plan removes: delete it, or only release it from the group
  * if another descriptor claims it too (the old leader losing its tag). */
-static void drop_regions(struct regions *rs, const struct group_view *v,
-			 const struct plan *p)
+static int drop_regions(struct regions *rs, const struct group_view *v,
+			const struct plan *p, char *why, size_t whylen)
 {
+	int failed = 0;
+
 	for (size_t i = 0; i < p->nremove; i++) {
 		uint64_t id = p->remove[i];
 		struct aux_region *r;
+		int e;
 
 		if (!group_contested(v, id)) {
-			delete_regions(rs, &id, 1);
+			if ((e = regions_delete(rs, id)) == 0)
+				continue;
+			if (!failed++)
+				snprintf(why, whylen, "cannot delete region %"
+					 PRIu64 " on %s: %s (retried)", id,
+					 rs->name, strerror(-e));
+			if (id == v->id) /* not two groups meanwhile */
+				clear_tag(rs, v);
 			continue;
 		}
 		log_warnx("device %s: region %" PRIu64 " is claimed by another "
@@ -235,6 +307,7 @@ static void drop_regions(struct regions *rs, const struct group_view *v,
 		if (id == v->id)
 			clear_tag(rs, v);
 	}
+	return failed > 0;
 }
 
 /* Whether region ID (not V's leader) leads a group of its own: then it may
@@ -279,57 +352,144 @@ void group_fix_plan(const struct regions *rs, const struct group_view *v,
 	}
 }
 
-int group_apply(struct regions *rs, const struct group_view *v,
-		struct plan *p, uint64_t *new_id, char *why, size_t whylen)
+/* The descriptor V's members IDS (N, sorted) get: V's, with MARK in
+ * front of its user aux if the group changes leader (until the owner has
+ * saved the new id: regions_marked), so that after a crash the new leader
+ * is known to be V's successor. NULL: out of memory. */
+static char *next_descriptor(const struct group_view *v, uint64_t *ids,
+			     size_t n, const char *mark)
 {
-	struct region_args a = { v->program_id, "", v->precise, v->histogram };
+	struct aux_group g = v->desc;
+	char *user = NULL, *text;
+
+	if (mark && ids[0] != v->id &&
+	    !(g.user_aux = user = mark_prepend(mark, v->desc.user_aux)))
+		return NULL;
+	text = descriptor_text(&g, ids, n);
+	free(user);
+	return text;
+}
+
+int group_apply(struct regions *rs, const struct group_view *v,
+		struct plan *p, const char *mark, uint64_t *new_id, char *why,
+		size_t whylen)
+{
+	struct region_args a = { v->program_id, mark ? mark : "", v->precise,
+				 v->histogram };
+	uint64_t *ids, *made;
+	char *text = NULL;
 	size_t n;
-	uint64_t *ids;
 	int r;
 
 	group_fix_plan(rs, v, p);
 	n = p->nkeep + p->ncreate;
-	if (!(ids = calloc(n ? n : 1, sizeof(*ids)))) {
+	ids = calloc(n ? n : 1, sizeof(*ids));
+	made = calloc(p->ncreate ? p->ncreate : 1, sizeof(*made));
+	if (!ids || !made) {
 		snprintf(why, whylen, "out of memory");
-		return -ENOMEM;
+		r = -ENOMEM;
+		goto out;
 	}
-	r = create_regions(rs, p->create, p->ncreate, &a, NULL, ids + p->nkeep,
-			   why, whylen);
+	r = create_regions(rs, p->create, p->ncreate, &a, NULL, made, why,
+			   whylen);
 	if (r < 0)
 		goto out;
 	memcpy(ids, p->keep, p->nkeep * sizeof(*ids));
+	memcpy(ids + p->nkeep, made, p->ncreate * sizeof(*ids));
 	aux_ids_sort(ids, n);
-	r = write_descriptor(rs, &v->desc, ids, n, why, whylen);
+	if (!(text = next_descriptor(v, ids, n, mark))) {
+		snprintf(why, whylen, "out of memory");
+		r = -ENOMEM;
+	} else if ((r = regions_set_aux(rs, ids[0], text)) < 0) {
+		snprintf(why, whylen,
+			 "cannot write group descriptor to region %" PRIu64
+			 " on %s: %s", ids[0], rs->name, strerror(-r));
+	}
 	if (r < 0) {
-		for (size_t i = 0; i < n; i++) /* only what we created */
-			if (!contains(p->keep, p->nkeep, ids[i]))
-				delete_regions(rs, &ids[i], 1);
+		delete_regions(rs, made, p->ncreate); /* only what we made */
 		goto out;
 	}
 	/* the old leader, if it stays as a plain member, drops the tag */
 	if (ids[0] != v->id && !contains(p->remove, p->nremove, v->id))
 		clear_tag(rs, v);
-	drop_regions(rs, v, p);
+	r = drop_regions(rs, v, p, why, whylen);
+	if (mark) {
+		char why2[256];
+		if (clear_marks(rs, made, p->ncreate, ids[0], why2,
+				sizeof(why2)) && !r) {
+			snprintf(why, whylen, "%s", why2);
+			r = 1;
+		}
+		if (ids[0] != v->id) { /* the new leader's, once saved */
+			rs->marked = true;
+			rs->marks_gen++;
+		}
+	}
 	*new_id = ids[0];
 out:
+	free(text);
 	free(ids);
+	free(made);
 	return r;
 }
 
-int group_delete(struct regions *rs, const struct group_view *v)
+/* Member I of V may be marked for deletion: ours alone, plain, not the
+ * leader. */
+static bool markable(const struct regions *rs, const struct group_view *v,
+		     size_t i)
 {
-	int first = 0;
+	const struct aux_region *r = aux_list_find(&rs->list,
+						   v->members[i].id);
 
-	for (size_t i = 0; i < v->n; i++) {
-		if (group_contested(v, v->members[i].id)) {
-			/* another group's too: it stays, without our tag */
-			if (v->members[i].id == v->id)
-				clear_tag(rs, v);
+	return v->members[i].id != v->id && r && !r->aux_data[0] &&
+	       !group_contested(v, v->members[i].id);
+}
+
+int group_delete(struct regions *rs, const struct group_view *v,
+		 const char *mark, char *why, size_t whylen)
+{
+	uint64_t id;
+	int r;
+
+	/* the members first get MARK: if a delete fails once the leader is
+	 * gone, the region is still known to be ours (core/marks.c) */
+	for (size_t i = 0; mark && i < v->n; i++) {
+		if (!markable(rs, v, i))
 			continue;
+		id = v->members[i].id;
+		if ((r = regions_set_aux(rs, id, mark)) < 0) {
+			snprintf(why, whylen, "cannot mark region %" PRIu64
+				 " on %s for deletion: %s", id, rs->name,
+				 strerror(-r));
+			rs->marked = true; /* the marks set are swept */
+			rs->marks_gen++;
+			return r;
 		}
-		int r = regions_delete(rs, v->members[i].id);
-		if (r < 0 && !first)
-			first = r;
 	}
-	return first;
+	/* the leader: once it goes, the group is gone */
+	if (group_contested(v, v->id)) {
+		clear_tag(rs, v);
+	} else if ((r = regions_delete(rs, v->id)) < 0) {
+		snprintf(why, whylen, "cannot delete region %" PRIu64
+			 " on %s: %s", v->id, rs->name, strerror(-r));
+		if (mark) {
+			rs->marked = true;
+			rs->marks_gen++;
+		}
+		return r;
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		id = v->members[i].id;
+		if (id == v->id || group_contested(v, id))
+			continue; /* another group's too: it stays */
+		if ((r = regions_delete(rs, id)) < 0 && mark) {
+			snprintf(why, whylen, "cannot delete region %" PRIu64
+				 " on %s: %s (deleted later)", id, rs->name,
+				 strerror(-r));
+			log_warnx("%s", why);
+			rs->marked = true;
+			rs->marks_gen++;
+		}
+	}
+	return 0;
 }

@@ -34,10 +34,14 @@ void group_view_free(struct group_view *v);
 bool group_contested(const struct group_view *v, uint64_t id);
 
 /* Create a group for the extents E. On failure nothing is left behind;
- * WHY says what failed. Returns 0 or -errno. */
+ * WHY says what failed. Regions of a group of several are made with MARK
+ * (core/marks.h; NULL: none) until its descriptor is written, so that a
+ * crash leaves none that is not known to be ours. Returns 0, 1 if made
+ * but a mark is left (to be swept; WHY says so), or -errno. */
 int group_create(struct regions *rs, const struct extent_list *e,
 		 const char *alias, bool precise, const char *histogram,
-		 uint64_t *group_id, char *why, size_t whylen);
+		 const char *mark, uint64_t *group_id, char *why,
+		 size_t whylen);
 
 /* Apply plan P to group V: regions are created first, then the group
  * descriptor is switched to the new member list in one message, then
@@ -46,9 +50,14 @@ int group_create(struct regions *rs, const struct extent_list *e,
  * regions that are contested are released, not deleted, and a kept one
  * that leads another group is replaced in P by a region of V's own (its
  * descriptor is that group's). *NEW_ID is the group id afterwards (the
- * lowest member). Returns 0 or -errno. */
+ * lowest member). Regions are made with MARK (NULL: none) until the
+ * descriptor names them; if the leader changes, the new descriptor keeps
+ * MARK until marks_sweep, after the owner has saved the new id (RS is
+ * flagged marked). Returns 0, 1 if done but a mark is left (to be swept;
+ * WHY says so), or -errno. */
 int group_apply(struct regions *rs, const struct group_view *v,
-		struct plan *p, uint64_t *new_id, char *why, size_t whylen);
+		struct plan *p, const char *mark, uint64_t *new_id, char *why,
+		size_t whylen);
 /* What group_apply does to P first (and again, to no effect): a kept
  * region that leads another group is replaced by a region of V's own for
  * the same range; the other group keeps it (it is released). */
@@ -56,7 +65,12 @@ void group_fix_plan(const struct regions *rs, const struct group_view *v,
 		    struct plan *p);
 
 /* Delete every region of group V but the contested ones, which are left
- * without V's descriptor. Returns 0 or the first -errno. */
-int group_delete(struct regions *rs, const struct group_view *v);
+ * without V's descriptor. Plain members are marked with MARK first (NULL:
+ * not), so that one whose delete fails after the leader's is swept later.
+ * Returns 0 once the leader is gone (the group with it; WHY, if not "",
+ * names a member left for the sweep), or -errno with WHY set if it is not
+ * (the group is whole). */
+int group_delete(struct regions *rs, const struct group_view *v,
+		 const char *mark, char *why, size_t whylen);
 
 #endif

@@ -119,7 +119,7 @@ int ledger_carry(struct ledger *l, uint64_t id, uint64_t start, uint64_t len,
 }
 
 /* Pending entry I: its counts retired for good (DONE), or live again. */
-static int settle_one(struct ledger *l, size_t i, bool done)
+int ledger_settle_one(struct ledger *l, size_t i, bool done)
 {
 	struct ledger_region r;
 	int e;
@@ -138,7 +138,17 @@ static int settle_one(struct ledger *l, size_t i, bool done)
 void ledger_settle(struct ledger *l, bool done)
 {
 	while (l->pending.n)
-		(void)settle_one(l, l->pending.n - 1, done); /* best effort */
+		(void)ledger_settle_one(l, l->pending.n - 1, done); /* best effort */
+}
+
+int ledger_retire(struct ledger *l, const struct io_counters *c,
+		  uint64_t regions)
+{
+	int e = counters_add(&l->retired, c);
+
+	if (e == 0)
+		l->carried += regions;
+	return e;
 }
 
 static bool member(const uint64_t *ids, size_t n, uint64_t id)
@@ -153,7 +163,7 @@ void ledger_resolve(struct ledger *l, const uint64_t *members, size_t n)
 {
 	while (l->pending.n) {
 		size_t i = l->pending.n - 1;
-		(void)settle_one(l, i, !member(members, n, l->pending.v[i].id));
+		(void)ledger_settle_one(l, i, !member(members, n, l->pending.v[i].id));
 	}
 }
 

@@ -46,6 +46,13 @@ int ledger_carry(struct ledger *l, uint64_t id, uint64_t start, uint64_t len,
 /* The group switch that drops the pending regions was DONE, or was not
  * (they are still members: their counts are live again). */
 void ledger_settle(struct ledger *l, bool done);
+/* The counts C of REGIONS regions that left the group unseen (undone
+ * after a crash) are retired. Returns 0 or -ENOMEM. */
+int ledger_retire(struct ledger *l, const struct io_counters *c,
+		  uint64_t regions);
+/* Pending region I only: settled if DONE, else live again. Returns 0 or
+ * -ENOMEM (its counts are lost). */
+int ledger_settle_one(struct ledger *l, size_t i, bool done);
 /* After a restart: pending regions still among MEMBERS (N ids) are
  * undone (the switch never happened), the others settled. */
 void ledger_resolve(struct ledger *l, const uint64_t *members, size_t n);

@@ -38,7 +38,22 @@ static void counted(struct regions *rs, uint64_t *kind)
 	rs->count->total++;
 }
 
+static int refresh_once(struct regions *rs);
+
 int regions_refresh(struct regions *rs)
+{
+	int r = refresh_once(rs);
+
+	/* rows that do not parse may be a reply spoiled in transit: once
+	 * more, before anything is decided from it */
+	if (r >= 0 && rs->list.skipped) {
+		regions_touched(rs);
+		r = refresh_once(rs);
+	}
+	return r;
+}
+
+static int refresh_once(struct regions *rs)
 {
 	const char *resp = NULL;
 	struct aux_list l;
@@ -120,7 +135,8 @@ int regions_delete(struct regions *rs, uint64_t id)
 	regions_touched(rs);
 	counted(rs, &rs->count->stats_delete);
 	r = rs->be->remove(rs->be->ctx, rs->dev, id);
-	aux_list_remove(&rs->list, id);
+	if (r == 0 || r == -ENOENT) /* gone; else it is still there */
+		aux_list_remove(&rs->list, id);
 	return r;
 }
 

@@ -330,3 +330,14 @@ struct conn *conn_new(struct conn_set *set, int fd)
 	set->n++;
 	return c;
 }
+
+size_t conn_set_backlog(const struct conn_set *set, uid_t uid)
+{
+	const struct conn *c;
+	size_t n = 0;
+
+	LIST_FOREACH(c, &set->conns, entry)
+		if (c->uid == uid)
+			n += peer_backlog(&c->peer);
+	return n;
+}

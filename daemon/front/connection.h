@@ -57,6 +57,8 @@ struct conn *conn_new(struct conn_set *set, int fd);
  * the connection. A client over DMF_OUTBUF_MAX is disconnected. */
 void conn_send(struct conn *c, char *msg);
 void conn_close(struct conn *c, const char *why);
+/* Bytes queued and not yet sent to UID's clients, in all. */
+size_t conn_set_backlog(const struct conn_set *set, uid_t uid);
 /* Free the closed clients (from the loop, never in their callbacks). */
 void conn_reap(struct conn_set *set);
 /* Close a client that has stopped sending, once nothing more is owed to

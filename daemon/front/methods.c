@@ -519,6 +519,36 @@ static char *not_found(const char *method)
 	return vl_error_format(VL_ERR_INTERFACE_NOT_FOUND, p);
 }
 
+/* A user but root is refused a call while its clients leave too many
+ * replies unread, or if the call would read more regions than its budget
+ * holds: an error, or NULL to go on. */
+static char *over_limits(struct call *x, const struct method *m)
+{
+	const char *name = strrchr(m->name, '.') + 1;
+	size_t queued = conn_set_backlog(x->c->set, x->c->uid);
+	char msg[256];
+	double wait;
+
+	if (queued > DMF_UID_BACKLOG_MAX) {
+		snprintf(msg, sizeof(msg),
+			 "%s refused for uid %u: its clients have %zu KiB of "
+			 "replies unread (at most %d KiB)", name,
+			 (unsigned)x->c->uid, queued / 1024,
+			 DMF_UID_BACKLOG_MAX / 1024);
+		return vl_error_message(DMF_ERR("LimitExceeded"), msg, NULL);
+	}
+	if (m->fn != m_stats ||
+	    budget_take(&x->ms->budget, x->c->uid,
+			stats_cost(x->svc, x->vc->params),
+			ev_now(x->svc->loop), &wait))
+		return NULL;
+	snprintf(msg, sizeof(msg),
+		 "Stats refused for uid %u: users but root may have at most %d "
+		 "regions read a second; try again in %.1f s",
+		 (unsigned)x->c->uid, DMF_UID_READS_PER_S, wait);
+	return vl_error_message(DMF_ERR("LimitExceeded"), msg, NULL);
+}
+
 static char *call_method(struct call *x)
 {
 	const struct method *m = NULL;
@@ -536,6 +566,11 @@ static char *call_method(struct call *x)
 			 "%s refused for uid %u: only root may change monitors",
 			 strrchr(m->name, '.') + 1, (unsigned)x->c->uid);
 		return vl_error_message(DMF_ERR("PermissionDenied"), msg, NULL);
+	}
+	if (x->c->uid != 0 && x->c->uid != geteuid()) {
+		char *e = over_limits(x, m);
+		if (e)
+			return e;
 	}
 	log_debug("pid %d uid %u: %s", (int)x->c->pid, (unsigned)x->c->uid,
 		  m->name);

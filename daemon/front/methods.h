@@ -5,6 +5,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "front/budget.h"
+
 struct conn;
 struct monitor;
 struct service;
@@ -13,6 +15,7 @@ struct service;
 struct methods {
 	struct service *svc;
 	double started; /* CLOCK_MONOTONIC seconds at start, for uptime */
+	struct budget budget; /* each user's but root's (budget_init it) */
 };
 
 /* A conn_dispatch_fn, ARG a struct methods: handle one message from C

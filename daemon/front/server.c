@@ -9,6 +9,7 @@
 #include "front/state.h"
 #include "kernel/dmstats.h"
 #include "kernel/fdstore.h"
+#include "kernel/killpoint.h"
 #include "log.h"
 #include "service/monitor.h"
 #include "service/service.h"
@@ -385,6 +386,8 @@ static void server_start(struct server *srv, struct ev_loop *loop,
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	srv->methods.svc = &srv->svc;
 	srv->methods.started = (double)ts.tv_sec;
+	budget_init(&srv->methods.budget, DMF_UID_READS_PER_S,
+		    DMF_UID_READS_BURST);
 	if ((r = control_listen(&srv->ctl, loop, o->socket, act_fd, o->gid,
 				methods_dispatch, &srv->methods)) < 0)
 		fatalx("cannot listen on %s: %s", o->socket, strerror(-r));
@@ -436,6 +439,7 @@ int main(int argc, char **argv)
 
 	parse_args(argc, argv, &o);
 	log_init(PROG, true, o.verbose); /* stderr until detached */
+	killpoint_init();
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
 	if ((r = fdstore_init(&srv.fds)) < 0)

@@ -8,8 +8,10 @@
 #include "core/ledger.h"
 #include "dmfilemap.h"
 #include "kernel/fdstore.h"
+#include "kernel/killpoint.h"
 #include "log.h"
 #include "service/monitor.h"
+#include "service/recover.h"
 #include "service/service.h"
 
 #include <cjson/cJSON.h>
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -138,7 +141,8 @@ static cJSON *entry(const struct state *st, const struct monitor *m)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	if (!o || !cJSON_AddStringToObject(o, "path", m->path) ||
+	if (!o || !cJSON_AddNumberToObject(o, "id", (double)m->id) ||
+	    !cJSON_AddStringToObject(o, "path", m->path) ||
 	    !cJSON_AddNumberToObject(o, "dev", (double)m->st_dev) ||
 	    !cJSON_AddNumberToObject(o, "ino", (double)m->st_ino) ||
 	    !cJSON_AddNumberToObject(o, "group_id", (double)m->group_id) ||
@@ -179,6 +183,7 @@ int state_save(struct state *st)
 		goto out;
 	}
 	cJSON_AddNumberToObject(root, "version", 1);
+	cJSON_AddStringToObject(root, "instance", st->svc->instance);
 	cJSON_AddItemToObject(root, "monitors", a);
 	TAILQ_FOREACH(m, &st->svc->monitors, entry)
 	{
@@ -194,8 +199,11 @@ int state_save(struct state *st)
 	 * is there after a crash, whole */
 	size_t len = strlen(text);
 	text[len] = '\n'; /* over the NUL: cJSON's buffer holds len + 1 */
+	killpoint("state save");
 	if ((r = atomicfile_write(st->path, tmp, text, len + 1, 0600, true)) < 0)
 		log_warnx("cannot write %s: %s", st->path, strerror(-r));
+	else
+		recover_saved(st->svc); /* the marks it covers may go */
 out:
 	free(text);
 	cJSON_Delete(root);
@@ -273,7 +281,33 @@ bad:
 
 /* Re-adopt one saved registration: only the same file (device and inode)
  * at the saved path, and only a group that still exists. */
-static void restore_one(struct state *st, const cJSON *e)
+/* What a crash left: the group ENTRY's monitor has now, and the counts
+ * of its regions undone, from RC. */
+static void recovered(const struct recovery *rc, const cJSON *e,
+		      struct monitor_req *req, struct ledger *ledger)
+{
+	const cJSON *id = cJSON_GetObjectItem(e, "id");
+	const cJSON *dev = cJSON_GetObjectItem(e, "dev");
+	const struct mark_found *f;
+
+	if (!cJSON_IsNumber(id) || id->valuedouble < 1 ||
+	    id->valuedouble > JSON_INT_MAX ||
+	    !(f = recovery_find(rc, (dev_t)dev->valuedouble,
+				(uint64_t)id->valuedouble)))
+		return;
+	if (f->regrouped && f->group != req->group_id) {
+		log_info("state: %s: group %" PRIu64 " was re-formed as %"
+			 PRIu64 " before the crash", req->path,
+			 req->group_id, f->group);
+		req->group_id = f->group;
+	}
+	if (f->regions && ledger_retire(ledger, &f->undone, f->regions) < 0)
+		log_warnx("state: %s: out of memory: the counts of %zu "
+			  "regions undone are lost", req->path, f->regions);
+}
+
+static void restore_one(struct state *st, const cJSON *e,
+			const struct recovery *rc)
 {
 	const char *path = cJSON_GetStringValue(cJSON_GetObjectItem(e, "path"));
 	const char *mode = cJSON_GetStringValue(cJSON_GetObjectItem(e, "mode"));
@@ -319,8 +353,8 @@ static void restore_one(struct state *st, const cJSON *e)
 	if (lj && ledger_from_json(lj, &ledger) < 0)
 		log_warnx("state: %s (group %.0f): its saved counts are "
 			  "malformed; they are lost", path, g->valuedouble);
-	else if (lj)
-		req.ledger = &ledger;
+	req.ledger = &ledger;
+	recovered(rc, e, &req, &ledger);
 	if (!monitor_add(st->svc, &req, &added, &err)) {
 		log_warnx("state: dropping %s: %s", path, err.message);
 		close(req.fd);
@@ -330,9 +364,45 @@ static void restore_one(struct state *st, const cJSON *e)
 	ledger_free(&ledger); /* empty if the monitor took it */
 }
 
+/* A new name for this supervisor's marks, saved before any is made: a
+ * mark whose name no state file keeps could never be recovered. */
+static int new_instance(struct state *st, bool save)
+{
+	unsigned char b[MARK_INSTANCE_LEN / 2];
+	ssize_t n = getrandom(b, sizeof(b), 0);
+
+	if (n != (ssize_t)sizeof(b)) {
+		log_warnx("state: cannot name this supervisor's marks: %s",
+			  n < 0 ? strerror(errno) : "short read");
+		return 0; /* the default name: recovered all the same */
+	}
+	for (size_t i = 0; i < sizeof(b); i++)
+		snprintf(st->svc->instance + 2 * i, 3, "%02x", b[i]);
+	if (save)
+		(void)state_save(st); /* said in the log */
+	return 0;
+}
+
+/* ROOT's name for this supervisor's marks into the service; false (and a
+ * new name) if it has none. */
+static bool take_instance(struct state *st, const cJSON *root)
+{
+	const char *s = cJSON_GetStringValue(cJSON_GetObjectItem(root,
+								 "instance"));
+
+	if (!s || strlen(s) != MARK_INSTANCE_LEN ||
+	    strspn(s, "0123456789abcdef") != MARK_INSTANCE_LEN) {
+		(void)new_instance(st, false); /* saved after the restore */
+		return false;
+	}
+	memcpy(st->svc->instance, s, MARK_INSTANCE_LEN + 1);
+	return true;
+}
+
 int state_init(struct state *st, struct service *svc, struct fdstore *fds,
 	       const char *path)
 {
+	struct recovery rc = { 0 };
 	cJSON *root, *e;
 	char *text;
 	int n = 0, r;
@@ -349,21 +419,28 @@ int state_init(struct state *st, struct service *svc, struct fdstore *fds,
 			log_warnx("state: cannot read %s: %s", path,
 				  strerror(-r));
 		fdstore_release_unused(fds);
-		return 0;
+		return new_instance(st, true);
 	}
 	root = cJSON_Parse(text);
 	free(text);
 	if (!cJSON_IsArray(cJSON_GetObjectItem(root, "monitors"))) {
 		log_warnx("state: %s is not a state file; ignoring it", path);
 		cJSON_Delete(root);
-		return 0;
+		return new_instance(st, true);
 	}
+	bool named = take_instance(st, root);
+	if (named && recover_devices(svc, &rc) < 0)
+		log_warnx("state: out of memory: a crash's half-done updates "
+			  "are not recovered");
 	cJSON_ArrayForEach(e, cJSON_GetObjectItem(root, "monitors"))
 	{
-		restore_one(st, e);
+		restore_one(st, e, &rc);
 		n++;
 	}
+	recovery_free(&rc);
 	cJSON_Delete(root);
+	if (!named)
+		(void)state_save(st); /* the new name, before any mark */
 	fdstore_release_unused(fds);
 	log_info("state: %zu of %d monitors re-adopted from %s",
 		 svc->nmonitors, n, path);

@@ -176,6 +176,28 @@ static char *stats_named(struct service *svc, const cJSON *it, bool by_id,
 				NULL);
 }
 
+double stats_cost(const struct service *svc, const cJSON *p)
+{
+	static const char *const lists[] = { "ids", "paths" };
+	const struct monitor *m;
+	double all = 0, named = 0;
+	bool some = false;
+
+	TAILQ_FOREACH(m, &svc->monitors, entry)
+		all += m->regions ? (double)m->regions : 1;
+	for (int k = 0; k < 2; k++) {
+		const cJSON *l = cJSON_GetObjectItemCaseSensitive(p, lists[k]);
+		if (cJSON_IsArray(l)) {
+			some = true;
+			named += cJSON_GetArraySize(l);
+		}
+	}
+	if (!some)
+		return all;
+	/* as many regions a file as the files have on average */
+	return svc->nmonitors ? named * all / (double)svc->nmonitors : named;
+}
+
 char *stats_call(struct service *svc, const cJSON *p)
 {
 	static const char *const allowed[] = { "ids", "paths", NULL };

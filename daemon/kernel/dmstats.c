@@ -4,6 +4,7 @@
 #include "kernel/dmstats.h"
 #include "core/auxdata.h"
 #include "kernel/fiemap.h"
+#include "kernel/killpoint.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -119,6 +120,7 @@ static int create(void *ctx, dev_t dev, uint64_t start, uint64_t len,
 		msg = NULL;
 		goto nomem;
 	}
+	killpoint("@stats_create");
 	if (!(dmt = message(ctx, dev, msg, &err)))
 		goto out;
 	resp = dm_task_get_message_response(dmt);
@@ -142,6 +144,7 @@ static int remove_region(void *ctx, dev_t dev, uint64_t id)
 	int err;
 
 	snprintf(msg, sizeof(msg), "@stats_delete %" PRIu64, id);
+	killpoint("@stats_delete");
 	(void)message(ctx, dev, msg, &err);
 	return err;
 }
@@ -155,6 +158,7 @@ static int set_aux(void *ctx, dev_t dev, uint64_t id, const char *aux)
 		free(esc);
 		return -ENOMEM;
 	}
+	killpoint("@stats_set_aux");
 	(void)message(ctx, dev, msg, &err);
 	free(esc);
 	free(msg);

@@ -1,8 +1,11 @@
 /* fiemap.c: a file's allocated extents as device sector ranges, read with
- * the FIEMAP ioctl (delayed allocations flushed first). */
+ * the FIEMAP ioctl (the writeback of delayed allocations started first,
+ * never waited for). */
+#define _GNU_SOURCE
 #include "kernel/fiemap.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/fiemap.h>
 #include <linux/fs.h>
 #include <stdbool.h>
@@ -26,7 +29,10 @@ static bool extent_usable(const struct fiemap_extent *e)
 	return e->fe_length >> SECTOR_SHIFT > 0;
 }
 
-int fiemap_read(int fd, bool sync, struct extent_list *out)
+/* One FIEMAP walk of FD, without FIEMAP_FLAG_SYNC (which waits for the
+ * writeback, and so for a suspended device). A delayed allocation gives
+ * -EAGAIN, or with SKIP_DELALLOC is left out. */
+static int read_map(int fd, bool skip_delalloc, struct extent_list *out)
 {
 	size_t sz = sizeof(struct fiemap) +
 		    FIEMAP_BATCH * sizeof(struct fiemap_extent);
@@ -42,7 +48,6 @@ int fiemap_read(int fd, bool sync, struct extent_list *out)
 		memset(fm, 0, sz);
 		fm->fm_start = next;
 		fm->fm_length = FIEMAP_MAX_OFFSET - next;
-		fm->fm_flags = sync ? FIEMAP_FLAG_SYNC : 0;
 		fm->fm_extent_count = FIEMAP_BATCH;
 		if (ioctl(fd, FS_IOC_FIEMAP, fm) < 0) {
 			r = -errno;
@@ -55,7 +60,8 @@ int fiemap_read(int fd, bool sync, struct extent_list *out)
 			if (e->fe_flags & FIEMAP_EXTENT_LAST)
 				last = true;
 			next = e->fe_logical + e->fe_length;
-			if (!sync && (e->fe_flags & FIEMAP_EXTENT_DELALLOC)) {
+			if (!skip_delalloc &&
+			    (e->fe_flags & FIEMAP_EXTENT_DELALLOC)) {
 				r = -EAGAIN;
 				goto out;
 			}
@@ -81,3 +87,18 @@ out:
 	return r;
 }
 
+int fiemap_read(int fd, bool sync, struct extent_list *out)
+{
+	int r = read_map(fd, false, out);
+
+	if (r != -EAGAIN || !sync)
+		return r;
+	/* the delayed allocations get their places when their writeback
+	 * starts (ext4, xfs); their I/O may take long (the device
+	 * suspended), and later changes (unwritten extents converted, xfs
+	 * copy-on-write blocks remapped) are seen by a later read */
+	if (sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE) < 0)
+		return -errno;
+	r = read_map(fd, true, out);
+	return r < 0 ? r : FIEMAP_PENDING;
+}

@@ -91,13 +91,14 @@ static void device_free(struct devices *set, struct device *d)
 	free(d);
 }
 
-void devices_reap(struct devices *set)
+void devices_reap(struct devices *set, bool all)
 {
 	struct device *d, *next;
 
 	for (d = LIST_FIRST(&set->list); d; d = next) {
 		next = LIST_NEXT(d, entry);
-		if (d->nmonitors == 0)
+		/* marks of ours left on it: kept (and checked) until swept */
+		if (d->nmonitors == 0 && (all || !d->rs.marked))
 			device_free(set, d);
 	}
 }

@@ -26,6 +26,7 @@ struct device {
 	ev_timer check; /* one @stats_list per interval for every monitor */
 	ev_timer soon;  /* a pass requested by a file change */
 	bool pass_pending;
+	uint64_t saved_gen; /* rs.marks_gen when the owner last saved */
 	TAILQ_HEAD(, monitor) monitors;
 	size_t nmonitors;
 	struct devices *set;
@@ -57,8 +58,9 @@ void devices_init(struct devices *set, struct ev_loop *loop,
 struct device *device_get(struct devices *set, dev_t devno, char *why,
 			  size_t whylen);
 /* Free every device no monitor uses any more (from the loop, never from
- * inside a device's own pass). */
-void devices_reap(struct devices *set);
+ * inside a device's own pass), but one with marks of ours still to sweep
+ * (core/marks.h), unless ALL (shutdown). */
+void devices_reap(struct devices *set, bool all);
 /* Stop every device's timers (shutdown). */
 void devices_stop(struct devices *set);
 /* Run a pass after DEVICE_SETTLE (once, however often asked). */

@@ -252,13 +252,19 @@ static int attach_group(struct monitor *m, const struct monitor_req *req,
 	int r;
 
 	if (req->create) {
+		char mark[MARK_MAX];
+		mark_format(mark, sizeof(mark), m->svc->instance, 0);
 		r = group_create(&d->rs, &m->want, req->alias, req->precise,
-				 req->histogram, &m->group_id, why,
+				 req->histogram, mark, &m->group_id, why,
 				 sizeof(why));
 		if (r < 0) {
 			set_err(err, DMF_ERR("DeviceError"),
 				"cannot monitor %s: %s", req->path, why);
 			return r;
+		}
+		if (r > 0) { /* made, but a mark is left to the sweep */
+			log_warnx("monitor %s: %s", req->path, why);
+			m->last_error = strdup(why);
 		}
 	} else {
 		m->group_id = req->group_id;
@@ -360,11 +366,9 @@ struct monitor *monitor_add(struct service *s, const struct monitor_req *req,
 		return NULL;
 	}
 	if (req->ledger) {
+		/* its pending counts are settled by the first sync */
 		m->ledger = *req->ledger;
 		ledger_init(req->ledger);
-		if (tally_resolve(m) < 0)
-			log_warnx("monitor %s: out of memory: its saved counts "
-				  "are lost", req->path);
 	}
 	m->id = s->next_id++;
 	TAILQ_INSERT_TAIL(&s->monitors, m, entry);
@@ -375,6 +379,8 @@ struct monitor *monitor_add(struct service *s, const struct monitor_req *req,
 		 m->id, m->path, m->group_id, m->device->name,
 		 monitor_mode_name(m->mode));
 	monitor_emit(m, "added", 0, NULL, "monitor added");
+	if (m->last_error) /* made, with a mark left to the sweep */
+		monitor_emit(m, "error", 0, NULL, m->last_error);
 	monitor_registration_changed(m);
 	if (s->hooks.keep_fd)
 		s->hooks.keep_fd(s->hooks.arg, m);
@@ -422,22 +428,42 @@ void monitor_end(struct monitor *m, const char *reason, const char *fmt, ...)
 int monitor_remove(struct monitor *m, bool delete_group,
 		   struct monitor_err *err)
 {
+	struct regions *rs = &m->device->rs;
+	char why[256] = "", mark[MARK_MAX];
 	struct group_view v;
 	int r;
 
-	if (delete_group && regions_refresh(&m->device->rs) >= 0 &&
-	    group_read(&m->device->rs, m->group_id, &v) > 0) {
-		r = group_delete(&m->device->rs, &v);
+	if (!delete_group)
+		goto end;
+	/* a list that cannot be read whole may hide members: nothing is
+	 * deleted, and the monitor stays */
+	if ((r = regions_refresh(rs)) < 0 || rs->list.skipped) {
+		set_err(err, DMF_ERR("DeviceError"),
+			"cannot delete group %" PRIu64 " of %s: cannot list "
+			"regions of %s: %s", m->group_id, m->path,
+			m->device->name,
+			r < 0 ? strerror(-r) : "rows that cannot be read");
+		return r < 0 ? r : -EPROTO;
+	}
+	if ((r = group_read(rs, m->group_id, &v)) < 0) {
+		set_err(err, DMF_ERR("DeviceError"), "out of memory");
+		return r;
+	}
+	if (r > 0) {
+		mark_format(mark, sizeof(mark), m->svc->instance, m->id);
+		r = group_delete(rs, &v, mark, why, sizeof(why));
 		group_view_free(&v);
 		if (r < 0) {
 			set_err(err, DMF_ERR("DeviceError"),
 				"cannot delete group %" PRIu64 " of %s: %s",
-				m->group_id, m->path, strerror(-r));
+				m->group_id, m->path, why);
 			return r;
 		}
 	}
-	monitor_end(m, "removed", "removed by request%s",
-		    delete_group ? ", group deleted" : "");
+end:
+	monitor_end(m, "removed", "removed by request%s%s%s",
+		    delete_group ? ", group deleted" : "", why[0] ? "; " : "",
+		    why);
 	return 0;
 }
 

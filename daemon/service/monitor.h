@@ -139,6 +139,15 @@ void monitor_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 /* Tell the owner that M's registration changed (to be saved). */
 void monitor_registration_changed(const struct monitor *m);
 /* Tell the owner about an event of M. */
+/* M's update failed, WHY: shown by List and sent to watchers (once while
+ * it is the same), retried at the next pass. */
+void monitor_error(struct monitor *m, const char *why);
+/* The regions M's pending counts came from that are still there outside
+ * its group (a delete that failed, or was cut short by a crash) are
+ * deleted; their counts settle once they are gone. */
+void monitor_retry_drops(struct monitor *m);
+/* M's group is right again: the error goes. */
+void monitor_error_clear(struct monitor *m);
 void monitor_emit(const struct monitor *m, const char *event,
 		  uint64_t old_group, const char *reason, const char *message);
 int monitor_watch_dir(struct monitor *m);

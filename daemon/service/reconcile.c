@@ -5,6 +5,8 @@
 #include "log.h"
 #include "service/device.h"
 #include "service/monitor.h"
+#include "service/recover.h"
+#include "core/marks.h"
 #include "service/service.h"
 #include "service/tally.h"
 
@@ -18,9 +20,10 @@
 /* Re-read the extents if the file may have changed (or FORCE), its size
  * and block count being KNOWN (fstat'ed just before) or looked up now.
  * A file whose size and block count are the same is read again if it was
- * written (or swept) since, at most once per check interval, without
- * flushing its dirty data (a delayed allocation found: with). Returns 0,
- * or -errno. */
+ * written (or swept) since, at most once per check interval. A delayed
+ * allocation found has its writeback started (never waited for: the
+ * device may be suspended) and the file is read again an interval later.
+ * Returns 0, or -errno. */
 static bool same_extents(const struct extent_list *a,
 			 const struct extent_list *b)
 {
@@ -44,7 +47,7 @@ bool monitor_sweep(struct monitor *m)
 		m->dirty = true; /* the sync says why */
 		return true;
 	}
-	if (m->reread) { /* nothing was read */
+	if (m->reread_at == 0) { /* nothing was read */
 		m->want = old;
 		return false;
 	}
@@ -77,11 +80,16 @@ int monitor_read_extents(struct monitor *m, bool force, const struct stat *known
 	}
 	if (!force && same)
 		r = be->extents(be->ctx, m->fd, false, &e);
-	if (r == -EAGAIN)
+	if (r == -EAGAIN) /* starts the writeback, never waits for it */
 		r = be->extents(be->ctx, m->fd, true, &e);
 	if (r < 0)
 		return r;
-	m->reread = false;
+	/* r > 0: the layout is pending (delayed allocations whose writeback
+	 * was started, maybe on a suspended device): these extents are used
+	 * now, and the file is read again a check interval later */
+	m->reread = r > 0;
+	if (r > 0)
+		m->dirty = true;
 	m->reread_at = now;
 	extent_list_free(&m->want);
 	m->want = e;
@@ -100,7 +108,7 @@ void monitor_unplan(struct monitor *m)
 	m->planned = false;
 }
 
-static void set_error(struct monitor *m, const char *why)
+void monitor_error(struct monitor *m, const char *why)
 {
 	if (m->last_error && !strcmp(m->last_error, why))
 		return; /* said already */
@@ -111,25 +119,57 @@ static void set_error(struct monitor *m, const char *why)
 	monitor_emit(m, "error", 0, NULL, why);
 }
 
+void monitor_error_clear(struct monitor *m)
+{
+	if (!m->last_error)
+		return;
+	log_info("monitor %" PRIu64 " (%s): right again after: %s", m->id,
+		 m->path, m->last_error);
+	free(m->last_error);
+	m->last_error = NULL;
+}
+
+/* The pending counts against group ID as it is now (OLD: as it was
+ * before): those of regions deleted or released settle, those still
+ * members are live again, those whose delete failed stay pending (and
+ * say so, WHY). Returns how many stay. */
+static size_t settle(struct monitor *m, uint64_t id,
+		     const struct group_view *old, char *why, size_t len)
+{
+	struct group_view v;
+	size_t left, done;
+
+	if (!m->ledger.pending.n || group_read(&m->device->rs, id, &v) < 0)
+		return 0;
+	left = tally_settle_gone(m, &v, old, &done, why, len);
+	group_view_free(&v);
+	if (done)
+		monitor_registration_changed(m); /* saved as settled, soon */
+	return left;
+}
+
 /* Apply PLAN to group V and report what changed. */
 static void apply(struct monitor *m, const struct group_view *v,
 		  struct plan *p)
 {
 	uint64_t new_id = m->group_id, old = m->group_id;
-	char why[256], msg[160];
+	char why[256], msg[160], mark[MARK_MAX], left[256];
 	size_t released = 0;
+	int r;
 
-	if (group_apply(&m->device->rs, v, p, &new_id, why, sizeof(why)) < 0) {
-		ledger_settle(&m->ledger, false); /* still members */
-		set_error(m, why);
+	mark_format(mark, sizeof(mark), m->svc->instance, m->id);
+	if ((r = group_apply(&m->device->rs, v, p, mark, &new_id, why,
+			     sizeof(why))) < 0) {
+		(void)settle(m, old, v, left, sizeof(left)); /* members */
+		monitor_error(m, why);
 		return; /* the group is as it was; the next pass retries */
 	}
-	if (m->ledger.pending.n) { /* carried: save them as settled, soon */
-		ledger_settle(&m->ledger, true);
-		monitor_registration_changed(m);
-	}
-	free(m->last_error);
-	m->last_error = NULL;
+	if (settle(m, new_id, v, left, sizeof(left)))
+		monitor_error(m, r > 0 ? why : left); /* a delete to retry */
+	else if (r > 0)
+		monitor_error(m, why); /* a mark left, swept later */
+	else
+		monitor_error_clear(m);
 	m->updates++;
 	m->regions = p->nkeep + p->ncreate;
 	if (new_id != old) {
@@ -172,7 +212,7 @@ static int make_plan(struct monitor *m,
 	if (r < 0) {
 		snprintf(why, sizeof(why), "cannot read extents: %s",
 			 strerror(-r));
-		set_error(m, why);
+		monitor_error(m, why);
 		m->dirty = true; /* read again at the next pass */
 		return r;
 	}
@@ -195,7 +235,7 @@ static int make_plan(struct monitor *m,
 		ev_timer_stop(m->svc->loop, &m->timer);
 	}
 	if ((r = plan_make(v->members, v->n, &m->want, p)) < 0) {
-		set_error(m, "out of memory");
+		monitor_error(m, "out of memory");
 		return r;
 	}
 	return 1;
@@ -214,20 +254,48 @@ static void update_alias(struct monitor *m, const char *alias)
 	m->alias = alias[0] ? s : NULL;
 }
 
+/* Regions an earlier update dropped but could not delete are deleted now
+ * (an old leader's descriptor with them), and settle once gone. */
+void monitor_retry_drops(struct monitor *m)
+{
+	char why[256];
+
+	recover_group(m, &m->ledger.pending); /* claims counted again */
+	if (settle(m, m->group_id, NULL, why, sizeof(why)))
+		monitor_error(m, why);
+}
+
 int monitor_sync_plan(struct monitor *m, bool *carried)
 {
+	struct regions *rs = &m->device->rs;
 	struct group_view v;
 	struct plan p;
 	bool fresh = m->dirty;
+	char why[256];
+	size_t n;
 	int r;
 
 	monitor_unplan(m);
-	if (m->state == MS_ENDED || !m->device->rs.valid)
+	if (m->state == MS_ENDED || !rs->valid)
 		return 0;
-	if ((r = group_read(&m->device->rs, m->group_id, &v)) <= 0) {
-		if (r == 0)
-			monitor_end(m, "group-deleted",
-				    "group %" PRIu64 " was deleted", m->group_id);
+	if (m->ledger.pending.n) /* deletes that failed: again */
+		monitor_retry_drops(m);
+	if ((r = group_read(rs, m->group_id, &v)) < 0)
+		return 0;
+	if (rs->list.skipped && (r == 0 || v.missing)) {
+		/* rows we cannot read may be this group's: wait */
+		snprintf(why, sizeof(why), "the region list of %s has %zu rows "
+			 "that cannot be read: group %" PRIu64 " is left as "
+			 "it is", m->device->name, rs->list.skipped,
+			 m->group_id);
+		monitor_error(m, why);
+		if (r > 0)
+			group_view_free(&v);
+		return 0;
+	}
+	if (r == 0) {
+		monitor_end(m, "group-deleted", "group %" PRIu64 " was deleted",
+			    m->group_id);
 		return 0;
 	}
 	m->regions = v.n;
@@ -250,11 +318,19 @@ int monitor_sync_plan(struct monitor *m, bool *carried)
 	}
 	if (plan_empty(&p) && !v.missing) {
 		plan_free(&p);
+		if (!m->ledger.pending.n && !rs->marked)
+			monitor_error_clear(m); /* as it should be, swept */
 		goto none;
 	}
 	/* the counts of what goes are read before anything changes */
-	group_fix_plan(&m->device->rs, &v, &p);
-	if (tally_carry(m, &v, &p))
+	group_fix_plan(rs, &v, &p);
+	if ((r = tally_carry(m, &v, &p, &n, why, sizeof(why))) < 0) {
+		monitor_error(m, why);
+		m->dirty = true; /* planned again at the next pass */
+		plan_free(&p);
+		goto none;
+	}
+	if (n)
 		*carried = true;
 	m->view = v;
 	m->plan = p;

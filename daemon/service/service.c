@@ -4,6 +4,7 @@
 #include "service/service.h"
 #include "log.h"
 #include "service/monitor.h"
+#include "service/recover.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -34,6 +35,19 @@ static uint64_t sweep_period(const struct device *d)
  * monitor_sync_plan may end (and unlink) M, never another. */
 static void pass_timed(void *arg, struct device *d);
 
+/* D's list could not be read (-R): its monitors say so, and are checked
+ * again at the next pass. */
+static void list_failed(struct device *d, int r)
+{
+	struct monitor *m;
+	char why[256];
+
+	snprintf(why, sizeof(why), "cannot list regions of %s: %s (retried)",
+		 d->name, strerror(-r));
+	TAILQ_FOREACH(m, &d->monitors, dev_entry)
+		monitor_error(m, why);
+}
+
 static void pass(void *arg, struct device *d)
 {
 	double t0 = ev_time();
@@ -56,8 +70,10 @@ static void pass_timed(void *arg, struct device *d)
 		bool gone = r == -ENXIO || r == -ENODEV;
 		log_warnx("device %s (%s): @stats_list failed: %s", d->name,
 			  d->devstr, strerror(-r));
-		if (!gone)
+		if (!gone) {
+			list_failed(d, r);
 			return;
+		}
 		for (m = TAILQ_FIRST(&d->monitors); m; m = next) {
 			next = TAILQ_NEXT(m, dev_entry);
 			monitor_end(m, "device-gone", "device %s removed",
@@ -66,6 +82,7 @@ static void pass_timed(void *arg, struct device *d)
 		return;
 	}
 	d->passes++;
+	recover_pass(s, d); /* marks whose new ids are saved */
 	period = sweep_period(d);
 	for (m = TAILQ_FIRST(&d->monitors); m; m = next) {
 		next = TAILQ_NEXT(m, dev_entry);
@@ -87,6 +104,7 @@ static void pass_timed(void *arg, struct device *d)
 		next = TAILQ_NEXT(m, dev_entry);
 		monitor_sync_apply(m);
 	}
+	recover_pass(s, d); /* with no state to save, the marks go at once */
 }
 
 /* An inotify event for monitor OWNER; a directory's is about one entry,
@@ -142,7 +160,7 @@ static void monitors_reap_cb(struct ev_loop *loop, ev_check *w, int revents)
 					       offsetof(struct service, reaper));
 	(void)revents;
 	monitor_reap(s);
-	devices_reap(&s->devices);
+	devices_reap(&s->devices, false);
 	if (s->stop_when_empty && s->nmonitors == 0)
 		ev_break(loop, EVBREAK_ALL);
 }
@@ -161,6 +179,7 @@ void service_init(struct service *s, struct ev_loop *loop,
 	s->loop = loop;
 	s->be = *be;
 	s->next_id = 1;
+	memset(s->instance, '0', MARK_INSTANCE_LEN); /* the owner sets it */
 	s->inotify.fd = -1;
 	s->mounts.fd = -1;
 	TAILQ_INIT(&s->monitors);
@@ -206,7 +225,7 @@ void service_stop(struct service *s, const char *message)
 		monitor_end(m, "shutdown", "%s", message);
 	monitor_reap(s);
 	devices_stop(&s->devices);
-	devices_reap(&s->devices);
+	devices_reap(&s->devices, true);
 	inotify_set_stop(&s->inotify, s->loop);
 	mounts_stop(&s->mounts, s->loop);
 	unmonitored_free(&s->unmonitored);

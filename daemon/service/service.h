@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "core/backend.h"
+#include "core/marks.h"
 #include "kernel/inotify.h"
 #include "kernel/mounts.h"
 #include "service/device.h"
@@ -53,6 +54,8 @@ struct service {
 	struct monitor_list dead; /* ended, freed from the loop */
 	size_t nmonitors;
 	uint64_t next_id;
+	/* names this supervisor in the marks it leaves (core/marks.h) */
+	char instance[MARK_INSTANCE_LEN + 1];
 	struct devices devices;
 	struct unmonitored_set unmonitored; /* groups no monitor keeps */
 	struct inotify_set inotify;

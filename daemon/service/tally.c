@@ -21,11 +21,19 @@ static const struct member *member_of(const struct group_view *v, uint64_t id)
 	return NULL;
 }
 
-size_t tally_carry(struct monitor *m, const struct group_view *v,
-		   const struct plan *p)
+/* The regions carried since the pending list held N0 are live again. */
+static void uncarry(struct ledger *l, size_t n0)
 {
-	size_t n = 0;
+	while (l->pending.n > n0)
+		(void)ledger_settle_one(l, l->pending.n - 1, false);
+}
 
+int tally_carry(struct monitor *m, const struct group_view *v,
+		const struct plan *p, size_t *n, char *why, size_t whylen)
+{
+	size_t n0 = m->ledger.pending.n;
+
+	*n = 0;
 	for (size_t i = 0; i < p->nremove; i++) {
 		const struct member *x = member_of(v, p->remove[i]);
 		struct io_counters c;
@@ -34,21 +42,63 @@ size_t tally_carry(struct monitor *m, const struct group_view *v,
 		if (!x)
 			continue;
 		r = regions_print(&m->device->rs, x->id, &c);
-		if (r < 0)
-			log_warnx("monitor %" PRIu64 " (%s): cannot read the "
-				  "counters of region %" PRIu64 " before it "
-				  "goes: %s; its counts as last read are kept",
-				  m->id, m->path, x->id, strerror(-r));
+		if (r < 0 && r != -ENOENT) {
+			/* its I/O since the last read would be lost: the
+			 * plan waits, and what was carried is live again */
+			snprintf(why, whylen, "cannot read the counters of "
+				 "region %" PRIu64 " before it goes: %s; the "
+				 "group is left as it is", x->id,
+				 strerror(-r));
+			uncarry(&m->ledger, n0);
+			*n = 0;
+			return r;
+		}
+		/* -ENOENT: gone already; its counts as last read are kept */
 		if (ledger_carry(&m->ledger, x->id, x->start, x->len,
-				 r < 0 ? NULL : &c) < 0)
-			log_warnx("monitor %" PRIu64 " (%s): out of memory: "
-				  "the counts of region %" PRIu64 " are lost",
-				  m->id, m->path, x->id);
-		else
-			n++;
+				 r < 0 ? NULL : &c) < 0) {
+			snprintf(why, whylen, "out of memory");
+			counters_free(&c);
+			uncarry(&m->ledger, n0);
+			*n = 0;
+			return -ENOMEM;
+		}
+		(*n)++;
 		counters_free(&c);
 	}
-	return n;
+	return 0;
+}
+
+size_t tally_settle_gone(struct monitor *m, const struct group_view *v,
+			 const struct group_view *old, size_t *done, char *why,
+			 size_t whylen)
+{
+	struct ledger *l = &m->ledger;
+	const struct aux_list *list = &m->device->rs.list;
+	size_t left = 0;
+
+	*done = 0;
+	for (size_t i = l->pending.n; i-- > 0;) {
+		const struct ledger_region *x = &l->pending.v[i];
+		const struct aux_region *r = aux_list_find(list, x->id);
+		bool gone = !r || r->start != x->start || r->len != x->len;
+		bool theirs = !gone && (old ? group_contested(old, x->id)
+					    : r->claims > 0);
+
+		if (gone || member_of(v, x->id) || theirs) {
+			/* deleted, or released to another group that claims
+			 * it too; or a member again: live again */
+			bool out = !member_of(v, x->id);
+			(void)ledger_settle_one(l, i, out);
+			*done += out;
+			continue;
+		}
+		if (!left++)
+			snprintf(why, whylen, "cannot delete region %" PRIu64
+				 " (%" PRIu64 "+%" PRIu64 ") of the old group: "
+				 "retried at the next check", x->id, x->start,
+				 x->len);
+	}
+	return left;
 }
 
 static uint64_t *member_ids(const struct group_view *v)
@@ -70,26 +120,6 @@ size_t tally_prune(struct monitor *m, const struct group_view *v)
 	n = ledger_prune(&m->ledger, ids, v->n);
 	free(ids);
 	return n;
-}
-
-int tally_resolve(struct monitor *m)
-{
-	struct group_view v;
-	uint64_t *ids;
-	int r;
-
-	if (!m->ledger.pending.n)
-		return 0;
-	if ((r = group_read(&m->device->rs, m->group_id, &v)) < 0)
-		return r;
-	if (!(ids = member_ids(&v))) {
-		group_view_free(&v);
-		return -ENOMEM;
-	}
-	ledger_resolve(&m->ledger, ids, v.n);
-	free(ids);
-	group_view_free(&v);
-	return 0;
 }
 
 /* The leader's histogram bounds ("10,20" in ms, or ns if precise) in ns. */

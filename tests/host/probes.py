@@ -1172,6 +1172,47 @@ def t_perm(ctx):
                    (p.returncode, short(p.stdout), short(p.stderr)))
 
 
+def backlog_bounded(sock):
+    """Replies unread by one user's clients are bounded in all
+    (DMF_UID_BACKLOG_MAX, 1 MiB): 120 clients each send 100 calls for the
+    IDL (7 KiB a reply) and read nothing for a while, which would leave
+    over 2 MiB queued. Calls made while that user's unread replies are
+    over the bound are answered with LimitExceeded ("replies unread");
+    every call gets an answer once they read, and afterwards a call is
+    served again."""
+    held, per = [], 100
+    try:
+        for _ in range(120):
+            h = Conn(sock)
+            h.s.sendall(DESC_CALL * per)
+            held.append(h)
+        time.sleep(3)  # the supervisor answers what it may meanwhile
+        served = refused = 0
+        for h in held:
+            for i in range(per):
+                m = h.recv_raw()
+                check(m is not None, "connection closed after %d replies"
+                      % i)
+                r = json.loads(m)
+                if r.get("error"):
+                    expect_error(r, IFACE + ".LimitExceeded",
+                                 "GetInterfaceDescription",
+                                 message_has="replies unread")
+                    refused += 1
+                else:
+                    served += 1
+        print("backlog: %d served, %d refused" % (served, refused))
+        check(refused > 0, "no call refused with 120 clients not reading")
+        check(served > 120, "only %d calls served" % served)
+    finally:
+        for h in held:
+            h.close()
+    with Conn(sock) as c:
+        r = c.call(SVC + ".GetInfo")
+    check(not r.get("error"), "GetInfo refused after the clients left: %s"
+          % short(json.dumps(r)))
+
+
 def inner_nobody(sock, build=None):
     """Run as nobody: PermissionDenied for changes, reads served."""
     failed = 0
@@ -1220,6 +1261,7 @@ def inner_nobody(sock, build=None):
         "GetInfo"))
     os.close(fd)
     c.close()
+    one("nobody_backlog_bounded", lambda: backlog_bounded(sock))
     # dmfilemapctl stats as nobody, if nobody may run the build's binary
     ctl_bin = os.path.join(build or "", "dmfilemapctl")
     if not build or not os.access(ctl_bin, os.X_OK):

@@ -49,6 +49,11 @@ static struct fake {
 	fake_hook_fn hook;
 	void *hook_arg;
 	char *text; /* the last list reply */
+	struct {
+		unsigned long at; /* the list call spoiled, 0: none */
+		enum fake_damage how;
+		size_t row;
+	} damage;
 } F;
 
 static void region_free(struct fake_region *r)
@@ -237,6 +242,31 @@ void fake_clear_faults(void)
 {
 	F.nrules = 0;
 	memset(F.always, 0, sizeof(F.always));
+	F.damage.at = 0;
+}
+
+void fake_damage_list_nth(unsigned n, enum fake_damage how, size_t row)
+{
+	F.damage.at = F.calls[FAKE_LIST] + n;
+	F.damage.how = how;
+	F.damage.row = row;
+}
+
+/* TEXT's row ROW spoiled as HOW says (see fake_damage_list_nth). */
+static void damage_text(char *text, enum fake_damage how, size_t row)
+{
+	char *p = text, *nl;
+	size_t len;
+
+	for (size_t i = 0; i < row && p; i++)
+		p = (nl = strchr(p, '\n')) ? nl + 1 : NULL;
+	if (!p || !*p)
+		return;
+	len = (nl = strchr(p, '\n')) ? (size_t)(nl - p) : strlen(p);
+	if (how == FAKE_SHORT)
+		p[len / 2] = '\0';
+	else
+		memset(p, '?', len);
 }
 
 unsigned long fake_calls(enum fake_op op)
@@ -257,6 +287,8 @@ void fake_clear_calls(void)
 {
 	for (size_t i = 0; i < F.nrules; i++) /* still "the Nth from now" */
 		F.rules[i].at -= F.calls[F.rules[i].op];
+	if (F.damage.at)
+		F.damage.at -= F.calls[FAKE_LIST];
 	memset(F.calls, 0, sizeof(F.calls));
 }
 
@@ -348,6 +380,10 @@ static int op_list(void *ctx, dev_t dev, const char **text)
 		return r;
 	if (!(F.text = fake_list_text(dev)))
 		return -ENOMEM;
+	if (F.damage.at && F.damage.at == F.calls[FAKE_LIST]) {
+		damage_text(F.text, F.damage.how, F.damage.row);
+		F.damage.at = 0;
+	}
 	*text = F.text;
 	return 0;
 }

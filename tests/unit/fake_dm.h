@@ -1,7 +1,8 @@
 /* fake_dm.h: a simulated dm-stats kernel behind struct dm_backend, for
  * unit tests: regions per device (keyed by dev_t), @stats_list text as the
- * kernel prints it, extents per fd, faults injected at any call, call
- * counters, and a hook run before each operation. One global fake. */
+ * kernel prints it, extents per fd, faults injected at any call (and short
+ * or garbled list replies), call counters, and a hook run before each
+ * operation. One global fake. */
 #ifndef DMF_FAKE_DM_H
 #define DMF_FAKE_DM_H
 
@@ -92,6 +93,16 @@ void fake_fail_nth(enum fake_op op, unsigned n, int err);
  * call wins over this one. */
 void fake_fail_always(enum fake_op op, int err);
 void fake_clear_faults(void);
+
+/* How fake_damage_list_nth spoils a @stats_list reply. */
+enum fake_damage {
+	FAKE_SHORT,  /* cut halfway through the row: the rows after it lost */
+	FAKE_GARBLED /* the row's bytes replaced by junk that is no row */
+};
+/* The Nth list call from now (N from 1) replies with its text spoiled as
+ * HOW says at its row ROW (from 0; a reply of fewer rows is left whole).
+ * One such rule at a time; fake_clear_faults drops it too. */
+void fake_damage_list_nth(unsigned n, enum fake_damage how, size_t row);
 
 /* Calls of OP since the last reset or fake_clear_calls (failed ones
  * too), and their sum. Clearing keeps armed faults where they were. */

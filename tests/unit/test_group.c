@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/group.h"
+#include "core/marks.h"
 #include "core/regions.h"
 #include "fake_assert.h"
 
@@ -280,18 +281,31 @@ static void make_group(const uint64_t *ids, const uint64_t *starts, size_t n,
 }
 
 #define WHYLEN 256
+/* the mark of monitor 7 of the default instance (core/marks.h) */
+#define INSTANCE "0000000000000000"
+#define MARK "dmfilemap:new:" INSTANCE ":7"
 
 /* group_create for F's extents, plain regions. */
 static int create_g(struct fx *f, const char *alias, uint64_t *gid, char *why)
 {
-	return group_create(&f->rs, &f->e, alias, false, NULL, gid, why,
-			    WHYLEN);
+	return group_create(&f->rs, &f->e, alias, false, NULL, MARK, gid,
+			    why, WHYLEN);
 }
 
 /* group_apply of F's plan to F's view. */
 static int apply(struct fx *f, uint64_t *nid, char *why)
 {
-	return group_apply(&f->rs, &f->v, &f->p, nid, why, WHYLEN);
+	return group_apply(&f->rs, &f->v, &f->p, MARK, nid, why, WHYLEN);
+}
+
+/* What the owner does once it has saved the new ids: the marks go. */
+static void sweep(struct fx *f)
+{
+	struct marks_swept sw = { 0 };
+
+	assert_int_equal(marks_sweep(&f->rs, INSTANCE, &sw), 0);
+	assert_int_equal(sw.failed, 0);
+	marks_swept_free(&sw);
 }
 
 /* ------------------------------------------------------------------ */
@@ -572,7 +586,7 @@ static void test_read_without_a_valid_list_is_no_group(void **state)
 /* ------------------------------------------------------------------ */
 /* group_create                                                       */
 
-static void test_create_fresh_device_predicts_ids_without_set_aux(void **state)
+static void test_create_several_marked_until_described(void **state)
 {
 	struct fx *f = *state;
 	uint64_t gid = 99;
@@ -589,11 +603,13 @@ static void test_create_fresh_device_predicts_ids_without_set_aux(void **state)
 	assert_region(2, 300, 8, "");
 	assert_string_equal(fake_region(DEV, 0)->program_id, "dmstats");
 	assert_calls(FAKE_CREATE, 3);
-	assert_calls(FAKE_SET_AUX, 0);
+	/* the descriptor once all are made, then the marks cleared */
+	assert_calls(FAKE_SET_AUX, 3);
 	assert_calls(FAKE_REMOVE, 0);
 	assert_calls(FAKE_LIST, 0);
 	assert_int_equal(f->count.stats_create, 3);
-	assert_int_equal(f->count.stats_set_aux, 0);
+	assert_int_equal(f->count.stats_set_aux, 3);
+	assert_false(f->rs.marked);
 	assert_false(f->rs.stale);
 	assert_list_matches_fake(&f->rs);
 	assert_int_equal(regions_refresh(&f->rs), 0); /* changed by us */
@@ -624,7 +640,7 @@ static void test_create_predicts_ids_around_other_regions(void **state)
 	assert_region(4, 300, 8, "");
 	assert_region(0, 5000, 8, "theirs");
 	assert_region(2, 6000, 8, "theirs too");
-	assert_calls(FAKE_SET_AUX, 0);
+	assert_calls(FAKE_SET_AUX, 3);
 	assert_false(f->rs.stale);
 	assert_list_matches_fake(&f->rs);
 	extent_list_free(&f->e);
@@ -638,7 +654,7 @@ static void test_create_quoted_alias_precise_histogram(void **state)
 
 	f->e = EXTENTS({ 100, 8 }, { 200, 8 });
 	refresh(f);
-	assert_int_equal(group_create(&f->rs, &f->e, "my file", true, "10,20",
+	assert_int_equal(group_create(&f->rs, &f->e, "my file", true, "10,20", MARK,
 				      &gid, why, sizeof(why)),
 			 0);
 	assert_int_equal(gid, 0);
@@ -672,7 +688,7 @@ static void test_create_without_list_writes_descriptor(void **state)
 	assert_region(1, 100, 8, "DMS_GROUP=g:1-2#-");
 	assert_region(2, 200, 8, "");
 	assert_region(0, 5000, 8, "theirs");
-	assert_calls(FAKE_SET_AUX, 1);
+	assert_calls(FAKE_SET_AUX, 2); /* the descriptor, a mark cleared */
 	assert_calls(FAKE_LIST, 0);
 	extent_list_free(&f->e);
 }
@@ -700,7 +716,7 @@ static void test_create_stale_list_rewrites_descriptor(void **state)
 	assert_region(1, 100, 8, "DMS_GROUP=g:1-3#-");
 	assert_region(2, 200, 8, "");
 	assert_region(3, 300, 8, "");
-	assert_calls(FAKE_SET_AUX, 1); /* the descriptor, written again */
+	assert_calls(FAKE_SET_AUX, 3); /* the descriptor, 2 marks cleared */
 	assert_true(f->rs.stale);
 	read_group(f, 1, &f->v);
 	assert_members_cover(&f->v, &f->e);
@@ -711,8 +727,8 @@ static void test_create_stale_list_rewrites_descriptor(void **state)
 }
 
 /* Another program's region comes and goes while we create: our first
- * region (carrying the predicted descriptor) is not the lowest after all. */
-static void test_create_stale_list_clears_mistaken_descriptor(void **state)
+ * region is not the lowest after all; the descriptor goes to the lowest. */
+static void test_create_stale_list_descriptor_in_lowest(void **state)
 {
 	struct fx *f = *state;
 	struct meddle m[] = {
@@ -730,13 +746,13 @@ static void test_create_stale_list_clears_mistaken_descriptor(void **state)
 	fake_set_hook(NULL, NULL);
 	assert_int_equal(m[0].got, 0);
 	assert_int_equal(m[1].got, 0);
-	/* ours: 100+8 got 1 (with the predicted descriptor), 200+8 got 0 */
+	/* ours: 100+8 got 1, 200+8 got 0 */
 	assert_int_equal(gid, 0);
 	assert_fake_has(0, 1, 2);
 	assert_region(0, 200, 8, "DMS_GROUP=g:0-2#-");
 	assert_region(1, 100, 8, "");
 	assert_region(2, 300, 8, "");
-	assert_calls(FAKE_SET_AUX, 2); /* descriptor to 0, clear 1 */
+	assert_calls(FAKE_SET_AUX, 3); /* descriptor to 0, marks of 1, 2 */
 	assert_calls(FAKE_REMOVE, 0);
 	assert_true(f->rs.stale);
 	read_group(f, 0, &f->v);
@@ -768,7 +784,7 @@ static void test_create_refused_create_rolls_back(void **state)
 	assert_int_equal(create_g(f, "g", &gid, why), 0);
 	assert_int_equal(gid, 0);
 	assert_region(0, 100, 8, "DMS_GROUP=g:0-2#-");
-	assert_calls(FAKE_SET_AUX, 0);
+	assert_calls(FAKE_SET_AUX, 3);
 	extent_list_free(&f->e);
 }
 
@@ -884,8 +900,10 @@ static void test_apply_keeps_creates_removes(void **state)
 	assert_string_equal(fake_region(DEV, 5)->histogram, "5,10");
 	assert_string_equal(fake_region(DEV, 5)->program_id, "dmstats");
 	assert_calls(FAKE_CREATE, 2);
-	assert_calls(FAKE_SET_AUX, 1); /* the switch, in one message */
+	/* the switch, in one message, then the 2 new regions' marks */
+	assert_calls(FAKE_SET_AUX, 3);
 	assert_calls(FAKE_REMOVE, 1);
+	assert_false(f->rs.marked); /* the leader stays: nothing to save */
 	assert_list_matches_fake(&f->rs);
 	read_group(f, 0, &f->v2);
 	assert_members_cover(&f->v2, &f->e);
@@ -992,11 +1010,16 @@ static void test_apply_leader_removed_moves_descriptor(void **state)
 	assert_int_equal(apply(f, &nid, why), 0);
 	assert_int_equal(nid, 1);
 	assert_fake_has(1, 2);
-	assert_region(1, 200, 8, "note DMS_GROUP=g:1-2#user");
+	/* the new leader names the old group until the id is saved */
+	assert_region(1, 200, 8, "note DMS_GROUP=g:1-2#" MARK "|user");
 	assert_region(2, 300, 8, "");
 	assert_calls(FAKE_SET_AUX, 1);
 	assert_calls(FAKE_REMOVE, 1);
 	assert_calls(FAKE_CREATE, 0);
+	assert_true(f->rs.marked);
+	sweep(f);
+	assert_region(1, 200, 8, "note DMS_GROUP=g:1-2#user");
+	assert_calls(FAKE_SET_AUX, 2);
 	assert_list_matches_fake(&f->rs);
 	read_group(f, 1, &f->v2);
 	assert_members_cover(&f->v2, &f->e);
@@ -1020,9 +1043,11 @@ static void test_apply_all_replaced_moves_descriptor_to_new_region(void **state)
 	assert_int_equal(apply(f, &nid, why), 0);
 	assert_int_equal(nid, 2);
 	assert_fake_has(2);
-	assert_region(2, 500, 8, "DMS_GROUP=g:2#-");
+	assert_region(2, 500, 8, "DMS_GROUP=g:2#" MARK);
 	assert_calls(FAKE_REMOVE, 2);
-	assert_calls(FAKE_SET_AUX, 1);
+	assert_calls(FAKE_SET_AUX, 1); /* the new region's mark is replaced */
+	sweep(f);
+	assert_region(2, 500, 8, "DMS_GROUP=g:2#-");
 	read_group(f, 2, &f->v2);
 	assert_members_cover(&f->v2, &f->e);
 	group_view_free(&f->v2);
@@ -1045,10 +1070,12 @@ static void test_apply_old_leader_kept_is_cleared_to_prefix(void **state)
 	assert_int_equal(apply(f, &nid, why), 0);
 	assert_int_equal(nid, 0);
 	assert_fake_has(0, 2, 3);
-	assert_region(0, 50, 8, "pre DMS_GROUP=g:0,2-3#-");
+	assert_region(0, 50, 8, "pre DMS_GROUP=g:0,2-3#" MARK);
 	assert_region(2, 100, 8, "pre ");
 	assert_region(3, 200, 8, "");
 	assert_calls(FAKE_SET_AUX, 2);
+	sweep(f);
+	assert_region(0, 50, 8, "pre DMS_GROUP=g:0,2-3#-");
 	assert_calls(FAKE_REMOVE, 0);
 	assert_list_matches_fake(&f->rs);
 	read_group(f, 0, &f->v2);
@@ -1079,7 +1106,7 @@ static void test_apply_failed_clear_of_old_leader_is_logged(void **state)
 	assert_int_equal(r, 0);
 	assert_log_has(f->log, "cannot clear old descriptor of region 2");
 	assert_int_equal(nid, 0);
-	assert_region(0, 50, 8, "DMS_GROUP=g:0,2#-");
+	assert_region(0, 50, 8, "DMS_GROUP=g:0,2#" MARK);
 	assert_region(2, 100, 8, "DMS_GROUP=g:2#-");
 	group_view_free(&f->v);
 	plan_free(&f->p);
@@ -1101,11 +1128,12 @@ static void test_apply_failed_delete_is_logged_not_fatal(void **state)
 	capture_begin(&c);
 	r = apply(f, &nid, why);
 	f->log = capture_end(&c);
-	assert_int_equal(r, 0);
-	assert_log_has(f->log, "cannot delete region 2");
-	assert_log_has(f->log, strerror(EBUSY));
+	assert_int_equal(r, 1); /* done, but a region is left to delete */
+	assert_why_has(why, "cannot delete region 2");
+	assert_why_has(why, strerror(EBUSY));
 	assert_int_equal(nid, 0);
-	assert_null(aux_list_find(&f->rs.list, 2)); /* left the list */
+	/* still in the list, as in the kernel: the owner deletes it later */
+	assert_non_null(aux_list_find(&f->rs.list, 2));
 	assert_fake_has(0, 1, 2); /* the kernel kept it */
 	assert_region(0, 100, 8, "DMS_GROUP=g:0-1#-");
 	assert_calls(FAKE_REMOVE, 1);
@@ -1171,7 +1199,7 @@ static void test_apply_dropping_contested_region_only_releases_it(void **state)
 	assert_region(1, 200, 8, "DMS_GROUP=x:1#-"); /* untouched */
 	assert_region(2, 300, 8, "");
 	assert_calls(FAKE_REMOVE, 0);
-	assert_calls(FAKE_SET_AUX, 1);
+	assert_calls(FAKE_SET_AUX, 2); /* the switch, the new one's mark */
 	read_group(f, 0, &f->v2);
 	assert_members_cover(&f->v2, &f->e);
 	assert_int_equal(f->v2.ncontested, 0);
@@ -1197,11 +1225,13 @@ static void test_apply_dropping_contested_leader_clears_tag(void **state)
 	assert_int_equal(apply(f, &nid, why), 0);
 	assert_int_equal(nid, 3);
 	assert_fake_has(0, 2, 3);
-	assert_region(3, 300, 8, "DMS_GROUP=a:3#-");
+	assert_region(3, 300, 8, "DMS_GROUP=a:3#" MARK);
 	assert_region(2, 200, 8, "");
 	assert_region(0, 100, 8, "DMS_GROUP=z:0,2#-");
 	assert_calls(FAKE_REMOVE, 0);
 	assert_calls(FAKE_SET_AUX, 2);
+	sweep(f);
+	assert_region(3, 300, 8, "DMS_GROUP=a:3#-");
 	read_group(f, 0, &f->v2);
 	assert_int_equal(f->v2.n, 2);
 	assert_int_equal(f->v2.ncontested, 0);
@@ -1235,8 +1265,11 @@ static void test_apply_new_leader_contested_keeps_other_group(void **state)
 	group_view_free(&f->v2);
 	/* and a is its own region over the same range: 0 went, 2 was made */
 	assert_int_equal(nid, 2);
-	assert_region(2, 200, 8, "DMS_GROUP=a:2#-");
+	assert_region(2, 200, 8, "DMS_GROUP=a:2#" MARK);
 	assert_fake_has(1, 2);
+	sweep(f);
+	assert_region(2, 200, 8, "DMS_GROUP=a:2#-");
+	assert_region(1, 200, 8, "DMS_GROUP=x:1#-");
 	read_group(f, 2, &f->v2);
 	assert_int_equal(f->v2.n, 1);
 	assert_int_equal(f->v2.ncontested, 0);
@@ -1252,13 +1285,15 @@ static void test_apply_new_leader_contested_keeps_other_group(void **state)
 static void test_delete_removes_every_member(void **state)
 {
 	struct fx *f = *state;
+	char why[WHYLEN] = "";
 
 	make_group(IDS(0, 1, 3), IDS(100, 200, 300), 3, "DMS_GROUP=g:0-1,3#-");
 	assert_int_equal(fake_add_region(DEV, 2, 900, 8, "theirs"), 2);
 	read_group(f, 0, &f->v);
 	fake_clear_calls();
-	assert_int_equal(group_delete(&f->rs, &f->v), 0);
+	assert_int_equal(group_delete(&f->rs, &f->v, MARK, why, WHYLEN), 0);
 	assert_fake_has(2);
+	assert_calls(FAKE_SET_AUX, 2); /* 1 and 3 marked first */
 	assert_calls(FAKE_REMOVE, 3);
 	assert_list_matches_fake(&f->rs);
 	group_view_free(&f->v);
@@ -1267,13 +1302,14 @@ static void test_delete_removes_every_member(void **state)
 static void test_delete_leaves_contested_regions(void **state)
 {
 	struct fx *f = *state;
+	char why[WHYLEN] = "";
 
 	make_group(IDS(0, 1, 2), IDS(100, 200, 300), 3, "DMS_GROUP=a:0-2#-");
 	assert_int_equal(fake_set_region_aux(DEV, 1, "DMS_GROUP=x:1#-"), 0);
 	read_group(f, 0, &f->v);
 	assert_true(group_contested(&f->v, 1));
 	fake_clear_calls();
-	assert_int_equal(group_delete(&f->rs, &f->v), 0);
+	assert_int_equal(group_delete(&f->rs, &f->v, MARK, why, WHYLEN), 0);
 	assert_fake_has(1);
 	assert_region(1, 200, 8, "DMS_GROUP=x:1#-");
 	assert_calls(FAKE_REMOVE, 2);
@@ -1287,13 +1323,14 @@ static void test_delete_leaves_contested_regions(void **state)
 static void test_delete_contested_leader_leaves_no_group_behind(void **state)
 {
 	struct fx *f = *state;
+	char why[WHYLEN] = "";
 
 	make_group(IDS(0), IDS(100), 1, "DMS_GROUP=z:0,2#-");
 	make_group(IDS(2, 3), IDS(200, 300), 2, "DMS_GROUP=a:2-3#-");
 	read_group(f, 2, &f->v);
 	assert_true(group_contested(&f->v, 2));
 	fake_clear_calls();
-	assert_int_equal(group_delete(&f->rs, &f->v), 0);
+	assert_int_equal(group_delete(&f->rs, &f->v, MARK, why, WHYLEN), 0);
 	group_view_free(&f->v);
 	assert_fake_has(0, 2);
 	assert_calls(FAKE_REMOVE, 1);
@@ -1301,20 +1338,54 @@ static void test_delete_contested_leader_leaves_no_group_behind(void **state)
 	expect_no_group(f, 2);
 }
 
-static void test_delete_returns_first_error_and_tries_all(void **state)
+/* The leader's delete refused: nothing is gone, the group is whole; the
+ * members' marks are cleared by the next sweep. */
+static void test_delete_leader_refused_keeps_group(void **state)
 {
 	struct fx *f = *state;
+	char why[WHYLEN] = "";
 
 	make_group(IDS(0, 1, 2), IDS(100, 200, 300), 3, "DMS_GROUP=g:0-2#-");
 	read_group(f, 0, &f->v);
 	fake_clear_calls();
-	fake_fail_nth(FAKE_REMOVE, 2, EIO);
-	fake_fail_nth(FAKE_REMOVE, 3, EBUSY);
-	assert_int_equal(group_delete(&f->rs, &f->v), -EIO);
-	assert_calls(FAKE_REMOVE, 3);
-	assert_fake_has(1, 2); /* the kernel refused those */
-	assert_int_equal(f->rs.list.n, 0); /* the list forgets them all */
+	fake_fail_nth(FAKE_REMOVE, 1, EIO);
+	assert_int_equal(group_delete(&f->rs, &f->v, MARK, why, WHYLEN), -EIO);
+	assert_why_has(why, "region 0");
+	assert_why_has(why, strerror(EIO));
+	assert_calls(FAKE_REMOVE, 1);
+	assert_fake_has(0, 1, 2);
+	assert_region(1, 200, 8, MARK);
+	assert_true(f->rs.marked);
+	assert_list_matches_fake(&f->rs);
 	group_view_free(&f->v);
+	sweep(f);
+	assert_region(1, 200, 8, "");
+	assert_region(2, 300, 8, "");
+	read_group(f, 0, &f->v);
+	assert_int_equal(f->v.missing, 0);
+	group_view_free(&f->v);
+}
+
+/* A member's delete refused once the leader is gone: the group is gone,
+ * and the member, marked ours, is deleted by the next sweep. */
+static void test_delete_member_refused_swept_later(void **state)
+{
+	struct fx *f = *state;
+	char why[WHYLEN] = "";
+
+	make_group(IDS(0, 1, 2), IDS(100, 200, 300), 3, "DMS_GROUP=g:0-2#-");
+	read_group(f, 0, &f->v);
+	fake_clear_calls();
+	fake_fail_nth(FAKE_REMOVE, 2, EBUSY);
+	assert_int_equal(group_delete(&f->rs, &f->v, MARK, why, WHYLEN), 0);
+	assert_calls(FAKE_REMOVE, 3);
+	assert_fake_has(1); /* the kernel refused that one */
+	assert_region(1, 200, 8, MARK);
+	assert_true(f->rs.marked);
+	group_view_free(&f->v);
+	refresh(f);
+	sweep(f);
+	assert_fake_empty();
 }
 
 /* ------------------------------------------------------------------ */
@@ -1331,7 +1402,7 @@ static void test_groups_on_two_devices_are_independent(void **state)
 	regions_init(&f->rs2, &f->be, &f->c2, DEV2, DEV2NAME);
 	assert_int_equal(regions_refresh(&f->rs2), 0);
 	refresh(f);
-	assert_int_equal(group_create(&f->rs2, &f->e, "two", false, NULL, &gid,
+	assert_int_equal(group_create(&f->rs2, &f->e, "two", false, NULL, MARK, &gid,
 				      why, sizeof(why)),
 			 0);
 	assert_int_equal(gid, 0);
@@ -1367,12 +1438,12 @@ int main(void)
 		T(test_read_descriptor_not_in_lowest_member_is_no_group),
 		T(test_read_malformed_descriptor_is_no_group),
 		T(test_read_without_a_valid_list_is_no_group),
-		T(test_create_fresh_device_predicts_ids_without_set_aux),
+		T(test_create_several_marked_until_described),
 		T(test_create_predicts_ids_around_other_regions),
 		T(test_create_quoted_alias_precise_histogram),
 		T(test_create_without_list_writes_descriptor),
 		T(test_create_stale_list_rewrites_descriptor),
-		T(test_create_stale_list_clears_mistaken_descriptor),
+		T(test_create_stale_list_descriptor_in_lowest),
 		T(test_create_refused_create_rolls_back),
 		T(test_create_refused_first_create_leaves_others),
 		T(test_create_failed_descriptor_write_rolls_back),
@@ -1393,7 +1464,8 @@ int main(void)
 		T(test_delete_removes_every_member),
 		T(test_delete_leaves_contested_regions),
 		T(test_delete_contested_leader_leaves_no_group_behind),
-		T(test_delete_returns_first_error_and_tries_all),
+		T(test_delete_leader_refused_keeps_group),
+		T(test_delete_member_refused_swept_later),
 		T(test_groups_on_two_devices_are_independent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

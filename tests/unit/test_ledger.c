@@ -12,27 +12,19 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "core/counters.h"
 #include "core/group.h"
 #include "core/ledger.h"
 #include "dmfilemap.h"
-#include "fake_assert.h"
-#include "service/monitor.h"
-#include "service/service.h"
 #include "service/tally.h"
-
-#define NS 1000000ULL /* per ms */
+#include "service/recover.h"
+#include "svc_fixture.h"
 
 /* ------------------------------------------------------------------ */
 /* counters to compare                                                */
@@ -51,30 +43,6 @@ static struct io_counters cs(uint64_t x, uint64_t y, size_t n)
 		for (size_t i = 0; i < n; i++)
 			c.bucket[i] = x;
 	}
-	return c;
-}
-
-/* What fake_io's I/O adds up to, in ns (the fake's regions are not
- * precise: it counts ms, the parse gives ns): R reads of RSECT sectors
- * in RMS ms altogether, W writes likewise. */
-struct io {
-	uint64_t r, rsect, rms, w, wsect, wms;
-};
-
-static struct io_counters io_counters_of(struct io e)
-{
-	struct io_counters c = { { 0 }, 0, NULL };
-
-	c.v[IO_READS] = e.r;
-	c.v[IO_READ_SECTORS] = e.rsect;
-	c.v[IO_READ_TIME] = e.rms * NS;
-	c.v[IO_WRITES] = e.w;
-	c.v[IO_WRITE_SECTORS] = e.wsect;
-	c.v[IO_WRITE_TIME] = e.wms * NS;
-	c.v[IO_TIME] = (e.rms + e.wms) * NS;
-	c.v[IO_TIME_WEIGHTED] = (e.rms + e.wms) * NS;
-	c.v[IO_READ_TOTAL_TIME] = e.rms * NS;
-	c.v[IO_WRITE_TOTAL_TIME] = e.wms * NS;
 	return c;
 }
 
@@ -526,227 +494,6 @@ static void test_carry_after_unseen_reset_never_goes_back(void **state)
 /* ------------------------------------------------------------------ */
 /* B. through the monitor and the fake                                */
 
-#define DEVNAME "vol"
-#define MAXFILES 4
-#define MAXPERSIST 8
-
-struct file {
-	char path[PATH_MAX];
-	int fd;     /* -1 once closed */
-	bool owned; /* taken over by a monitor: it closes it */
-};
-
-struct fx {
-	char dir[64];
-	struct file files[MAXFILES];
-	size_t nfiles;
-	dev_t dev; /* of the temporary directory: a fake dm device */
-	struct dm_backend be;
-	unsigned events, errors, changed;
-	unsigned persist;                      /* calls of the hook */
-	unsigned long removes_at[MAXPERSIST];  /* FAKE_REMOVE calls then */
-	unsigned long prints_at[MAXPERSIST];   /* FAKE_PRINT calls then */
-	struct monitor_err err;
-};
-
-/* Large; one at a time. */
-static struct service svc;
-static struct ev_loop *loop;
-
-static void on_event(void *arg, const struct monitor *m, const char *event,
-		     uint64_t old_group, const char *reason,
-		     const char *message)
-{
-	struct fx *f = arg;
-
-	(void)m;
-	(void)old_group;
-	(void)reason;
-	(void)message;
-	f->events++;
-	f->errors += !strcmp(event, "error");
-}
-
-static void on_changed(void *arg)
-{
-	((struct fx *)arg)->changed++;
-}
-
-static int on_persist(void *arg)
-{
-	struct fx *f = arg;
-
-	if (f->persist < MAXPERSIST) {
-		f->removes_at[f->persist] = fake_calls(FAKE_REMOVE);
-		f->prints_at[f->persist] = fake_calls(FAKE_PRINT);
-	}
-	f->persist++;
-	return 0;
-}
-
-static void write_bytes(int fd, size_t n)
-{
-	char buf[4096];
-
-	memset(buf, 'x', sizeof(buf));
-	while (n) {
-		size_t k = n < sizeof(buf) ? n : sizeof(buf);
-		ssize_t w = write(fd, buf, k);
-		assert_true(w > 0);
-		n -= (size_t)w;
-	}
-}
-
-/* A new file NAME of BYTES bytes in the test's directory, open O_RDONLY;
- * its device is the fake's dm device. Returns its index. */
-static int new_file(struct fx *f, const char *name, size_t bytes)
-{
-	struct file *fl;
-	struct stat st;
-	int w;
-
-	assert_true(f->nfiles < MAXFILES);
-	fl = &f->files[f->nfiles];
-	char path[sizeof(fl->path)];
-	snprintf(path, sizeof(path), "%s/%s", f->dir, name);
-	memcpy(fl->path, path, sizeof(path));
-	w = open(fl->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	assert_true(w >= 0);
-	write_bytes(w, bytes);
-	assert_int_equal(close(w), 0);
-	fl->fd = open(fl->path, O_RDONLY | O_CLOEXEC);
-	assert_true(fl->fd >= 0);
-	fl->owned = false;
-	assert_int_equal(fstat(fl->fd, &st), 0);
-	if (!f->dev) {
-		f->dev = st.st_dev;
-		assert_int_equal(fake_add_device(f->dev, DEVNAME), 0);
-	}
-	assert_true(st.st_dev == f->dev);
-	return (int)f->nfiles++;
-}
-
-/* The file really grows (its size changes: fstat sees it). */
-static void grow_file(struct fx *f, int i, size_t bytes)
-{
-	int w = open(f->files[i].path, O_WRONLY | O_APPEND | O_CLOEXEC);
-
-	assert_true(w >= 0);
-	write_bytes(w, bytes);
-	assert_int_equal(close(w), 0);
-}
-
-/* The file really shrinks to BYTES. */
-static void truncate_file(struct fx *f, int i, off_t bytes)
-{
-	assert_int_equal(truncate(f->files[i].path, bytes), 0);
-}
-
-#define EXT(...) ((const struct extent[]){ __VA_ARGS__ })
-#define NEXT(...) (sizeof(EXT(__VA_ARGS__)) / sizeof(struct extent))
-#define set_extents(fd, ...) fake_set_extents((fd), EXT(__VA_ARGS__), \
-					      NEXT(__VA_ARGS__))
-
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-	char why[256] = "";
-
-	if (!f)
-		return -1;
-	fake_reset();
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_ledger.XXXXXX");
-	if (!mkdtemp(f->dir)) {
-		free(f);
-		return -1;
-	}
-	f->be = fake_backend();
-	service_init(&svc, loop, &f->be, 1.0);
-	svc.hooks = (struct service_hooks){
-		.event = on_event,
-		.changed = on_changed,
-		.persist = on_persist,
-		.arg = f,
-	};
-	if (service_start(&svc, why, sizeof(why)) < 0) {
-		fprintf(stderr, "service_start: %s\n", why);
-		rmdir(f->dir);
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	service_stop(&svc, "test");
-	for (size_t i = 0; i < f->nfiles; i++) {
-		if (!f->files[i].owned && f->files[i].fd >= 0)
-			close(f->files[i].fd);
-		unlink(f->files[i].path);
-	}
-	rmdir(f->dir);
-	fake_reset();
-	free(f);
-	return 0;
-}
-
-/* Create (or, with GROUP_ID >= 0, Add, with the saved ledger L) file I's
- * monitor; must succeed with a new monitor. */
-static struct monitor *add_fn(struct fx *f, int i, const char *alias,
-			      int64_t group_id, struct ledger *l)
-{
-	struct monitor_req req = {
-		.fd = f->files[i].fd,
-		.path = f->files[i].path,
-		.mode = MODE_INODE,
-		.create = group_id < 0,
-		.group_id = group_id < 0 ? 0 : (uint64_t)group_id,
-		.alias = alias,
-		.ledger = l,
-	};
-	enum monitor_added added = ADDED_EXISTING;
-	struct monitor *m = monitor_add(&svc, &req, &added, &f->err);
-
-	if (!m) {
-		print_error("line %d: monitor_add %s: %s: %s\n", at_line,
-			    req.path, f->err.name, f->err.message);
-		dump_fake(f->dev);
-	}
-	assert_non_null(m);
-	assert_int_equal(added, ADDED_NEW);
-	f->files[i].owned = true;
-	return m;
-}
-#define create_monitor(f, i, alias) \
-	(at_line = __LINE__, add_fn((f), (i), (alias), -1, NULL))
-#define add_monitor(f, i, gid, l) \
-	(at_line = __LINE__, add_fn((f), (i), NULL, (int64_t)(gid), (l)))
-
-/* A device pass, as its timer runs it. */
-static void run_pass(struct device *d)
-{
-	d->set->pass(d->set->arg, d);
-}
-
-/* A pass after the monitor's own changes, so that the next one sees the
- * list unchanged; then the fake's counters start again. */
-static void settle(struct monitor *m)
-{
-	run_pass(m->device);
-	fake_clear_calls();
-}
-
-/* The file changed, as inotify would tell. */
-static void file_modified(struct monitor *m)
-{
-	monitor_file_event(m, IN_MODIFY);
-	assert_true(m->dirty);
-}
-
 /* tally_read's value not checked */
 #define ANY 99
 
@@ -817,12 +564,6 @@ static bool is_member(struct monitor *m, uint64_t id)
 	return in;
 }
 
-#define assert_region(...) assert_region_on(__VA_ARGS__)
-#define assert_fake_has(dev, ...) assert_fake_ids_on(dev, __VA_ARGS__)
-
-#define E1 { 1000, 8 }
-#define E2 { 2000, 8 }
-#define E3 { 3000, 8 }
 #define E2L { 2000, 16 }
 
 /* I/O to a region, then the file is truncated: its region over the
@@ -895,6 +636,11 @@ static void test_leader_freed_keeps_counts(void **state)
 	run_pass(m->device);
 	assert_int_equal(m->group_id, 1);
 	assert_fake_has(f->dev, 1, 2);
+	/* the new leader names the old group until the new id is saved */
+	assert_region(f->dev, 1, 2000, 8,
+		      "DMS_GROUP=a:1-2#dmfilemap:new:0000000000000000:1");
+	recover_saved(&svc); /* the state file's save */
+	run_pass(m->device);
 	assert_region(f->dev, 1, 2000, 8, "DMS_GROUP=a:1-2#-");
 	assert_int_equal(m->ledger.carried, 1);
 	assert_int_equal(m->ledger.pending.n, 0);
@@ -947,7 +693,7 @@ static void test_growth_in_place_keeps_region(void **state)
 
 /* The final read fails: the region's last read counts are carried; the
  * I/O after it, exactly that, is lost. */
-static void test_print_fails_carries_last_read(void **state)
+static void test_print_fails_plan_waits(void **state)
 {
 	struct fx *f = *state;
 	int i = new_file(f, "data", 12288);
@@ -961,8 +707,8 @@ static void test_print_fails_carries_last_read(void **state)
 	fake_io(f->dev, 1000, 8, true, 1);
 	assert_totals(m, 0, .r = 2, .rsect = 16, .rms = 4, .w = 1, .wsect = 8,
 		      .wms = 1);
-	fake_io(f->dev, 2000, 4, false, 7); /* lost */
-	fake_io(f->dev, 1000, 8, true, 1);  /* not lost: region 0 stays */
+	fake_io(f->dev, 2000, 4, false, 7); /* after the last read */
+	fake_io(f->dev, 1000, 8, true, 1);
 	fake_clear_calls();
 
 	truncate_file(f, i, 8192);
@@ -970,14 +716,26 @@ static void test_print_fails_carries_last_read(void **state)
 	file_modified(m);
 	fake_fail_nth(FAKE_PRINT, 1, EIO);
 	run_pass(m->device);
+	/* the region cannot be read before it goes: nothing changes */
 	assert_calls(FAKE_PRINT, 1);
+	assert_calls(FAKE_REMOVE, 0);
+	assert_calls(FAKE_CREATE, 0);
+	assert_fake_has(f->dev, 0, 1);
+	assert_non_null(m->last_error);
+	assert_non_null(strstr(m->last_error, "cannot read the counters of "
+					      "region 1"));
+	assert_int_equal(m->ledger.carried, 0);
+	assert_int_equal(m->ledger.pending.n, 0);
+
+	/* the next pass reads it, and its I/O since the last read is kept */
+	run_pass(m->device);
 	assert_calls(FAKE_REMOVE, 1);
 	assert_fake_has(f->dev, 0, 2);
 	assert_null(m->last_error);
 	assert_int_equal(m->ledger.carried, 1);
 	assert_int_equal(m->ledger.pending.n, 0);
-	assert_totals(m, 0, .r = 2, .rsect = 16, .rms = 4, .w = 2, .wsect = 16,
-		      .wms = 2);
+	assert_totals(m, 0, .r = 3, .rsect = 20, .rms = 11, .w = 2,
+		      .wsect = 16, .wms = 2);
 	assert_int_equal(m->ledger.resets, 0);
 }
 
@@ -1012,7 +770,10 @@ static void test_delete_fails_counts_carried_once(void **state)
 	assert_false(is_member(m, 1));
 	assert_true(is_member(m, 2));
 	assert_int_equal(m->ledger.carried, 1);
-	assert_int_equal(m->ledger.pending.n, 0);
+	/* its counts pending until it is gone; the error says so */
+	assert_int_equal(m->ledger.pending.n, 1);
+	assert_non_null(m->last_error);
+	assert_non_null(strstr(m->last_error, "cannot delete region 1"));
 	assert_totals(m, 0, .r = 1, .rsect = 8, .rms = 3, .w = 1, .wsect = 16,
 		      .wms = 2);
 
@@ -1022,8 +783,13 @@ static void test_delete_fails_counts_carried_once(void **state)
 		       .wsect = 16, .wms = 2);
 	assert_totals(m, 0, .r = 2, .rsect = 16, .rms = 4, .w = 1, .wsect = 16,
 		      .wms = 2);
-	/* later passes change nothing */
+	/* the next pass deletes it; later ones change nothing */
+	fake_clear_calls();
 	run_pass(m->device);
+	assert_calls(FAKE_REMOVE, 1);
+	assert_fake_has(f->dev, 0, 2);
+	assert_int_equal(m->ledger.pending.n, 0);
+	assert_null(m->last_error);
 	run_pass(m->device);
 	assert_int_equal(m->ledger.carried, 1);
 	assert_totals(m, 0, .r = 2, .rsect = 16, .rms = 4, .w = 1, .wsect = 16,
@@ -1341,7 +1107,8 @@ static void test_member_deleted_elsewhere_recreated_same_id(void **state)
 	assert_totals(m, ANY, .r = 5, .rsect = 40, .rms = 10);
 }
 
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) \
+	cmocka_unit_test_setup_teardown(name, svc_setup_persist, svc_teardown)
 
 int main(void)
 {
@@ -1361,7 +1128,7 @@ int main(void)
 		T(test_truncate_keeps_counts),
 		T(test_leader_freed_keeps_counts),
 		T(test_growth_in_place_keeps_region),
-		T(test_print_fails_carries_last_read),
+		T(test_print_fails_plan_waits),
 		T(test_delete_fails_counts_carried_once),
 		T(test_create_fails_counts_undone),
 		T(test_reset_between_reads),
@@ -1372,12 +1139,7 @@ int main(void)
 		T(test_member_deleted_elsewhere_pruned_at_read),
 		T(test_member_deleted_elsewhere_recreated_same_id),
 	};
-	int r;
 
-	loop = ev_default_loop(0); /* signal watchers need the default loop */
-	if (!loop)
-		return 1;
-	r = cmocka_run_group_tests(tests, NULL, NULL);
-	ev_loop_destroy(loop);
-	return r;
+	return cmocka_run_group_tests(tests, svc_group_setup,
+				      svc_group_teardown);
 }
