@@ -41,9 +41,11 @@ struct dm_backend {
 	int (*remove)(void *ctx, dev_t dev, uint64_t id);
 	/* @stats_set_aux ("" clears it) */
 	int (*set_aux)(void *ctx, dev_t dev, uint64_t id, const char *aux);
-	/* FIEMAP: FD's allocated extents into OUT (sorted and merged). With
-	 * SYNC the file's dirty data is written first (delayed allocations
-	 * get places); without, -EAGAIN if some have none yet. */
+	/* FIEMAP: FD's allocated extents into OUT (sorted and merged), never
+	 * waiting for I/O. Without SYNC, -EAGAIN if some have no place yet;
+	 * with SYNC their writeback is started (not waited for), those still
+	 * without a place are left out, and 1 is returned: read again later.
+	 * Returns 0, 1 or -errno. */
 	int (*extents)(void *ctx, int fd, bool sync, struct extent_list *out);
 	/* @stats_print of region ID: *TEXT is the kernel's reply (its
 	 * counters), valid until the next operation on CTX. */

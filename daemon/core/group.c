@@ -267,13 +267,14 @@ bool group_contested(const struct group_view *v, uint64_t id)
 }
 
 /* V's leader loses V's descriptor: its aux_data is what preceded it. */
-static void clear_tag(struct regions *rs, const struct group_view *v)
+static int clear_tag(struct regions *rs, const struct group_view *v)
 {
 	int r = regions_set_aux(rs, v->id, v->desc.prefix);
 
 	if (r < 0)
 		log_warnx("device %s: cannot clear old descriptor of region %"
 			  PRIu64 ": %s", rs->name, v->id, strerror(-r));
+	return r;
 }
 
 /* Drop what the plan removes: delete it, or only release it from the group
@@ -409,10 +410,16 @@ int group_apply(struct regions *rs, const struct group_view *v,
 		delete_regions(rs, made, p->ncreate); /* only what we made */
 		goto out;
 	}
-	/* the old leader, if it stays as a plain member, drops the tag */
-	if (ids[0] != v->id && !contains(p->remove, p->nremove, v->id))
-		clear_tag(rs, v);
-	r = drop_regions(rs, v, p, why, whylen);
+	/* the old leader, if it stays as a plain member, drops the tag (if
+	 * it cannot, the owner's next sync does: recover_group) */
+	if (ids[0] != v->id && !contains(p->remove, p->nremove, v->id) &&
+	    (r = clear_tag(rs, v)) < 0)
+		snprintf(why, whylen, "cannot clear the old descriptor of "
+			 "region %" PRIu64 " on %s: %s (retried)", v->id,
+			 rs->name, strerror(-r));
+	else
+		r = 0;
+	r = drop_regions(rs, v, p, why, whylen) || r < 0;
 	if (mark) {
 		char why2[256];
 		if (clear_marks(rs, made, p->ncreate, ids[0], why2,

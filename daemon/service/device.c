@@ -118,11 +118,18 @@ void device_schedule(struct device *d)
 	if (d->pass_pending)
 		return;
 	d->pass_pending = true;
-	ev_timer_set(&d->soon, DEVICE_SETTLE, 0.);
+	/* a change after a quiet while is applied at once (its few events
+	 * together); changes that keep coming wait for each other */
+	ev_timer_set(&d->soon,
+		     ev_now(d->set->loop) - d->last_pass_at >= DEVICE_SETTLE
+			     ? DEVICE_SETTLE_FIRST
+			     : DEVICE_SETTLE,
+		     0.);
 	ev_timer_start(d->set->loop, &d->soon);
 }
 
 void device_pass_started(struct device *d)
 {
+	d->last_pass_at = ev_now(d->set->loop);
 	ev_timer_again(d->set->loop, &d->check);
 }

@@ -23,6 +23,7 @@ struct device {
 	struct regions rs; /* the kernel's region list, as we know it */
 	uint64_t passes;
 	double last_pass_s; /* how long the last pass took */
+	double last_pass_at; /* when it started (ev_now) */
 	ev_timer check; /* one @stats_list per interval for every monitor */
 	ev_timer soon;  /* a pass requested by a file change */
 	bool pass_pending;
@@ -47,7 +48,10 @@ struct devices {
 	size_t n;
 };
 
-/* Delay between a file change and the pass that applies it, seconds. */
+/* Delay between a file change and the pass that applies it, seconds: for
+ * the first change after a quiet while (as long as this), and for the
+ * changes that follow one another. */
+#define DEVICE_SETTLE_FIRST 0.002
 #define DEVICE_SETTLE 0.05
 
 void devices_init(struct devices *set, struct ev_loop *loop,
@@ -63,7 +67,9 @@ struct device *device_get(struct devices *set, dev_t devno, char *why,
 void devices_reap(struct devices *set, bool all);
 /* Stop every device's timers (shutdown). */
 void devices_stop(struct devices *set);
-/* Run a pass after DEVICE_SETTLE (once, however often asked). */
+/* Run a pass soon: after DEVICE_SETTLE_FIRST if the last one started
+ * DEVICE_SETTLE ago or more, else after DEVICE_SETTLE (once, however
+ * often asked). */
 void device_schedule(struct device *d);
 /* D's pass is running now: the periodic check starts again from here, so
  * that it still lists once per interval. */

@@ -369,6 +369,7 @@ struct monitor *monitor_add(struct service *s, const struct monitor_req *req,
 		/* its pending counts are settled by the first sync */
 		m->ledger = *req->ledger;
 		ledger_init(req->ledger);
+		m->resumed = true;
 	}
 	m->id = s->next_id++;
 	TAILQ_INSERT_TAIL(&s->monitors, m, entry);

@@ -45,6 +45,8 @@ struct monitor {
 				 * even if its size and blocks are the same */
 	double reread_at;       /* when they were last read (loop time) */
 	bool replaced;          /* follow-path: a new file, maybe not written yet */
+	bool resumed;           /* re-adopted: what a crash left is finished at
+				 * the first sync (monitor_retry_drops) */
 	struct extent_list want; /* the file's extents as last read */
 	struct ledger ledger;   /* I/O counts no region change loses */
 	bool planned;           /* a pass's plan, its counts carried, waits */

@@ -278,8 +278,12 @@ int monitor_sync_plan(struct monitor *m, bool *carried)
 	monitor_unplan(m);
 	if (m->state == MS_ENDED || !rs->valid)
 		return 0;
-	if (m->ledger.pending.n) /* deletes that failed: again */
+	/* what a crash or a failed message left: deletes, an old leader's
+	 * descriptor */
+	if (m->ledger.pending.n || m->resumed || m->last_error) {
+		m->resumed = false;
 		monitor_retry_drops(m);
+	}
 	if ((r = group_read(rs, m->group_id, &v)) < 0)
 		return 0;
 	if (rs->list.skipped && (r == 0 || v.missing)) {

@@ -1,18 +1,24 @@
 #!/bin/sh
-# t-create-stale-list: the supervisor creates a group's first region with the
-# group's descriptor already in it, naming the ids the kernel should give
-# (the lowest free ones in its last @stats_list), and so needs no
-# @stats_set_aux. When another program took one of those ids since that
-# list, the descriptor must still end up naming the group's real members,
-# and the other program's region must be left alone.
+# t-create-stale-list: the supervisor creates a one-region group with the
+# group's descriptor already in it, naming the id the kernel should give
+# (the lowest free one in its last @stats_list), and so needs no
+# @stats_set_aux. When another program took that id since that list, the
+# descriptor must still end up naming the group's real member, and the
+# other program's region must be left alone. (A group of several regions
+# is made marked, then described: see t-killpoints.)
 . "$DMF_KT_DIR/lib.sh"
 require_supervisor
 
 A=$DMF_MNT/a.img B=$DMF_MNT/b.img C=$DMF_MNT/c.img
 diag_file "$A" "$B" "$C"
-make_fragmented "$A" 3
-make_fragmented "$B" 4
-make_fragmented "$C" 2
+# one extent each
+write_blocks "$A" 0 3
+write_blocks "$B" 0 4
+write_blocks "$C" 0 2
+for f in "$A" "$B" "$C"; do
+	[ "$(file_extent_count "$f")" = 1 ] ||
+		skip "$f has $(file_extent_count "$f") extents, not 1"
+done
 
 # no periodic pass for a minute (the most --interval allows): the
 # supervisor's list goes stale

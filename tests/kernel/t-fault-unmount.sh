@@ -21,15 +21,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-dmsetup create vol2 --table "0 $(blockdev --getsz /dev/ubdb) linear /dev/ubdb 0" || fail "dmsetup create vol2"
-diag_dev vol2
-case $DMF_FS in
-ext4) mkfs.ext4 -q -F -b 4096 -E nodiscard /dev/mapper/vol2 > "$DMF_TMP/mkfs.out" 2>&1 ;;
-xfs) mkfs.xfs -q -f -K /dev/mapper/vol2 > "$DMF_TMP/mkfs.out" 2>&1 ;;
-*) fail "harness: unknown DMF_FS '$DMF_FS'" ;;
-esac || fail "mkfs.$DMF_FS /dev/mapper/vol2: $(cat "$DMF_TMP/mkfs.out")"
-mkdir -p "$MNT2" || fail "mkdir $MNT2"
-mount -t "$DMF_FS" /dev/mapper/vol2 "$MNT2" || fail "mount /dev/mapper/vol2 on $MNT2"
+second_device "$MNT2"
 
 A=$DMF_MNT/um-a.img   # vol, follow inode
 B=$DMF_MNT/um-b.img   # vol, follow path

@@ -180,15 +180,7 @@ size_blocks() { echo $(( ($(stat -c %s "$1") + 4095) / 4096 )); }
 
 # ------------------------------------------------------------------ setup
 
-dmsetup create vol2 --table "0 $(blockdev --getsz /dev/ubdb) linear /dev/ubdb 0" || fail "dmsetup create vol2"
-diag_dev vol2
-case $DMF_FS in
-ext4) mkfs.ext4 -q -F -b 4096 -E nodiscard /dev/mapper/vol2 > "$DMF_TMP/mkfs.out" 2>&1 ;;
-xfs) mkfs.xfs -q -f -K /dev/mapper/vol2 > "$DMF_TMP/mkfs.out" 2>&1 ;;
-*) fail "harness: unknown DMF_FS '$DMF_FS'" ;;
-esac || fail "mkfs.$DMF_FS /dev/mapper/vol2: $(cat "$DMF_TMP/mkfs.out")"
-mkdir -p "$MNT2" || fail "mkdir $MNT2"
-mount -t "$DMF_FS" /dev/mapper/vol2 "$MNT2" || fail "mount /dev/mapper/vol2 on $MNT2"
+second_device "$MNT2"
 
 : > "$MONS"
 # setup_files DEV MNT: four monitored files on DEV; LIVE_ID: live.img's monitor.

@@ -442,6 +442,43 @@ static void test_create_region_made_between_creates(void **state)
 /* ------------------------------------------------------------------ */
 /* 5. regroup                                                         */
 
+/* A region below the leader joins; the old leader, kept, cannot have its
+ * descriptor cleared: the error is said, and the next pass clears it
+ * (not two groups, and no region made over it). */
+static void test_old_leader_clear_fails_retried(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor *m;
+
+	assert_int_equal(fake_add_region(f->dev, 0, 9000, 8, "theirs"), 0);
+	set_extents(f->files[i].fd, E2, E3);
+	m = create_monitor(f, i, "a");
+	settle(m);
+	assert_int_equal(m->group_id, 1);
+	assert_int_equal(fake_remove_region(f->dev, 0), 0);
+	run_pass(m->device);
+
+	set_extents(f->files[i].fd, E1, E2, E3);
+	grow_file(f, i, 4096);
+	file_modified(m);
+	fake_clear_calls();
+	fake_fail_nth(FAKE_SET_AUX, 2, EBUSY); /* the old leader's clear */
+	run_pass(m->device);
+	assert_int_equal(m->group_id, 0);
+	assert_non_null(m->last_error);
+	assert_non_null(strstr(m->last_error, "cannot clear the old "
+					      "descriptor of region 1"));
+	assert_region(f->dev, 1, 2000, 8, "DMS_GROUP=a:1-2#-");
+
+	run_pass(m->device);
+	assert_null(m->last_error);
+	assert_region(f->dev, 0, 1000, 8, "DMS_GROUP=a:0-2#-");
+	assert_region(f->dev, 1, 2000, 8, "");
+	assert_fake_has(f->dev, 0, 1, 2);
+	assert_int_equal(m->regions, 3);
+}
+
 static void test_leader_freed_regroups(void **state)
 {
 	struct fx *f = *state;
@@ -1422,6 +1459,7 @@ int main(void)
 		T(test_create_refused_first_create),
 		T(test_create_stale_prediction_rewrites_descriptor),
 		T(test_create_region_made_between_creates),
+		T(test_old_leader_clear_fails_retried),
 		T(test_leader_freed_regroups),
 		T(test_all_extents_moved_regroups),
 		T(test_forged_claim_is_released_not_deleted),
