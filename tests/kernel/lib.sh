@@ -606,3 +606,19 @@ group_region_at() {
 	group_io_snap "$1" "$DMF_TMP/gra.$$" || return 1
 	awk -v p="$2" '{ split($2, a, "+") } a[1] <= p && p < a[1] + a[2] { print $1; f = 1 } END { exit !f }' "$DMF_TMP/gra.$$"
 }
+
+# second_device MNT: a second dm device, vol2 (linear over the guest's
+# second disk, /dev/ubdb), with a fresh filesystem of the test's type
+# mounted on MNT. The test removes it (umount MNT; dmsetup remove vol2).
+second_device() {
+	dmsetup create vol2 --table "0 $(blockdev --getsz /dev/ubdb) linear /dev/ubdb 0" ||
+		fail "dmsetup create vol2"
+	diag_dev vol2
+	case $DMF_FS in
+	ext4) mkfs.ext4 -q -F -b 4096 -E nodiscard /dev/mapper/vol2 > "$DMF_TMP/mkfs.out" 2>&1 ;;
+	xfs) mkfs.xfs -q -f -K /dev/mapper/vol2 > "$DMF_TMP/mkfs.out" 2>&1 ;;
+	*) fail "harness: unknown DMF_FS '$DMF_FS'" ;;
+	esac || fail "mkfs.$DMF_FS /dev/mapper/vol2: $(cat "$DMF_TMP/mkfs.out")"
+	mkdir -p "$1" || fail "mkdir $1"
+	mount -t "$DMF_FS" /dev/mapper/vol2 "$1" || fail "mount /dev/mapper/vol2 on $1"
+}
