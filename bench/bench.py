@@ -319,8 +319,9 @@ class Bench:
         elif self.a.design == "base":    # keep time for the other steps
             rest = self.a.latency_limit + self.a.converge_limit + 120
             end = max(self.a.budget * 0.5, self.a.budget - rest)
-        elif self.a.design == "stall":   # the idle window after, the stop
-            rest = self.a.stall_idle + 2 * (STALL_LEAD + STALL_TAIL) + 60
+        elif self.a.design == "stall":   # settle, the idle window after,
+            # the fallbacks' stop (60 s each at most)
+            rest = self.a.stall_idle + 2 * (STALL_LEAD + STALL_TAIL) + 180
             end = max(self.a.budget * 0.5, self.a.budget - rest)
         else:
             end = self.a.budget * 0.7
