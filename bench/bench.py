@@ -411,16 +411,7 @@ class Bench:
     def settle_sup(self, files):
         self.step("settle")
         t0 = time.monotonic()
-        prev, stable_since = None, time.monotonic()
-        while time.monotonic() - t0 < 120:
-            self.check("settle")
-            io = self.info()["ioctls"]
-            other = io["total"] - io["stats_list"]
-            if other != prev:
-                prev, stable_since = other, time.monotonic()
-            elif time.monotonic() - stable_since >= 2.0:
-                break
-            time.sleep(0.5)
+        self.until_quiet(lambda: self.info()["ioctls"], 120, "settle")
         k = self.matched(files)
         self.fig("settle", {"seconds": round(time.monotonic() - t0, 2),
                             "matched": k})
@@ -1057,11 +1048,16 @@ class Bench:
         """Until the supervisor has sent no dm ioctl but its lists for 2 s
         (regions made, updates done); the seconds that took."""
         sock = os.environ["DMFILEMAP_SOCKET"]
+        return self.until_quiet(lambda: self.sup_ioctls(sock), limit, "quiet")
+
+    def until_quiet(self, ioctls, limit, what):
+        """Until IOCTLS() (the supervisor's counts) shows no dm ioctl but
+        its lists for 2 s, at most LIMIT s; the seconds that took."""
         t0 = time.monotonic()
         prev, since = None, t0
         while time.monotonic() - t0 < limit:
-            self.check("quiet")
-            io = self.sup_ioctls(sock)
+            self.check(what)
+            io = ioctls()
             other = io["total"] - io["stats_list"]
             if other != prev:
                 prev, since = other, time.monotonic()
