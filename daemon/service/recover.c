@@ -228,23 +228,16 @@ void recover_saved(struct service *s)
 	}
 }
 
-void recover_pass(struct service *s, struct device *d)
+void recover_pass(struct service *s, struct device *d,
+		  struct marks_swept *sw)
 {
-	struct marks_swept sw = { 0 };
-
 	if (!d->rs.marked || !d->rs.valid ||
 	    (s->hooks.persist && d->saved_gen != d->rs.marks_gen))
 		return; /* none, or the new ids are not saved yet */
-	if (marks_sweep(&d->rs, s->instance, &sw) < 0)
-		sw.failed++;
-	d->rs.marked = sw.failed > 0;
-	for (size_t i = 0; i < sw.n; i++) { /* said by the owner, if still */
-		struct monitor *m = monitor_find_id(s, sw.v[i].owner);
-		if (sw.v[i].failed && m && m->device == d)
-			monitor_error(m, sw.v[i].why);
-	}
-	if (sw.undone)
+	if (marks_sweep(&d->rs, s->instance, sw) < 0)
+		sw->failed++;
+	d->rs.marked = sw->failed > 0;
+	if (sw->undone)
 		log_warnx("device %s (%s): %zu regions of failed updates "
-			  "deleted", d->name, d->devstr, sw.undone);
-	marks_swept_free(&sw);
+			  "deleted", d->name, d->devstr, sw->undone);
 }

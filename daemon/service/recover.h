@@ -42,7 +42,9 @@ void recover_group(struct monitor *m, const struct ledger_list *pending);
 
 /* A save of S's state has been made: the marks it covers may go. */
 void recover_saved(struct service *s);
-/* In D's pass, after its list: sweep the marks its owner has saved. */
-void recover_pass(struct service *s, struct device *d);
+/* In D's pass, after its list: sweep the marks its owner has saved, into
+ * SW (marks_swept_free it; its failures, by owner, for the caller to say). */
+void recover_pass(struct service *s, struct device *d,
+		  struct marks_swept *sw);
 
 #endif

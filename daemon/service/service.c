@@ -35,6 +35,21 @@ static uint64_t sweep_period(const struct device *d)
  * monitor_sync_plan may end (and unlink) M, never another. */
 static void pass_timed(void *arg, struct device *d);
 
+/* D's marks swept (recover_pass); a monitor whose marks could not be
+ * says so. */
+static void sweep_marks(struct service *s, struct device *d)
+{
+	struct marks_swept sw = { 0 };
+
+	recover_pass(s, d, &sw);
+	for (size_t i = 0; i < sw.n; i++) {
+		struct monitor *m = monitor_find_id(s, sw.v[i].owner);
+		if (sw.v[i].failed && m && m->device == d)
+			monitor_error(m, sw.v[i].why);
+	}
+	marks_swept_free(&sw);
+}
+
 /* D's list could not be read (-R): its monitors say so, and are checked
  * again at the next pass. */
 static void list_failed(struct device *d, int r)
@@ -82,7 +97,7 @@ static void pass_timed(void *arg, struct device *d)
 		return;
 	}
 	d->passes++;
-	recover_pass(s, d); /* marks whose new ids are saved */
+	sweep_marks(s, d); /* marks whose new ids are saved */
 	period = sweep_period(d);
 	for (m = TAILQ_FIRST(&d->monitors); m; m = next) {
 		next = TAILQ_NEXT(m, dev_entry);
@@ -104,7 +119,7 @@ static void pass_timed(void *arg, struct device *d)
 		next = TAILQ_NEXT(m, dev_entry);
 		monitor_sync_apply(m);
 	}
-	recover_pass(s, d); /* with no state to save, the marks go at once */
+	sweep_marks(s, d); /* with no state to save, the marks go at once */
 }
 
 /* An inotify event for monitor OWNER; a directory's is about one entry,
