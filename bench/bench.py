@@ -898,19 +898,24 @@ class Bench:
         os.sync()
         t_s = time.monotonic() - t0
         wants = {p: dmio.fiemap(p) for p in files}
-        k = 0
-        while True:
-            tp = time.monotonic()
-            k = self.matched(files, wants)
-            el = time.monotonic() - t0
-            if k == len(files) or el > limit or self.left() <= 0:
-                break
-            time.sleep(max(0.1, 2 * (time.monotonic() - tp)))
+        k, el = self.until_matched(files, wants, t0, limit, 0, 0.1)
         d = {"n": len(files), "matched": k, "writes_s": round(t_w, 2),
              "sync_s": round(t_s, 2), "seconds": round(el, 2),
              "timed_out": k < len(files)}
         self.fig("converge", d)
         self.say("convergence: %s" % d)
+
+    def until_matched(self, files, wants, t0, limit, reserve, nap):
+        """Until every group matches WANTS, LIMIT s after T0 or the
+        budget is down to RESERVE; polls at most every NAP s (and no more
+        than half the time). (groups matched, seconds since T0)."""
+        while True:
+            tp = time.monotonic()
+            k = self.matched(files, wants)
+            el = time.monotonic() - t0
+            if k == len(files) or el > limit or self.left() <= reserve:
+                return k, el
+            time.sleep(max(nap, 2 * (time.monotonic() - tp)))
 
     # --------------------------------------------------------- baseline
     def base_stop(self, key, pids, log):
@@ -1226,15 +1231,8 @@ class Bench:
             dmio.fallocate(fd, punch, 512 << 10, 4096)
             os.close(fd)
         wants = {p: dmio.fiemap(p) for p in files}
-        k = 0
-        while True:
-            tp = time.monotonic()
-            k = self.matched(files, wants)
-            el = time.monotonic() - t0
-            if k == n or el > self.a.converge_limit or \
-                    self.left() <= self.reserve():
-                break
-            time.sleep(max(0.5, 2 * (time.monotonic() - tp)))
+        k, el = self.until_matched(files, wants, t0, self.a.converge_limit,
+                                   self.reserve(), 0.5)
         self.fig("fio_layout_2", {"n": n, "extents": extent_hist(files),
                                   "matched": k, "seconds": round(el, 2),
                                   "timed_out": k < n})

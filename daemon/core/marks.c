@@ -185,11 +185,12 @@ static int sweep_one(struct regions *rs, uint64_t id, const char *aux,
 
 bool marks_present(const struct regions *rs, const char *instance)
 {
-	const char *needle = MARK_TAG;
+	char needle[MARK_MAX];
 
+	/* a region's own mark, or one after a descriptor's '#' */
+	snprintf(needle, sizeof(needle), MARK_TAG "%s:", instance);
 	for (size_t i = 0; rs->valid && i < rs->list.n; i++)
-		if (strstr(rs->list.regions[i].aux_data, needle) &&
-		    strstr(rs->list.regions[i].aux_data, instance))
+		if (strstr(rs->list.regions[i].aux_data, needle))
 			return true;
 	return false;
 }

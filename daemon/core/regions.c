@@ -42,11 +42,13 @@ static int refresh_once(struct regions *rs);
 
 int regions_refresh(struct regions *rs)
 {
+	size_t said = rs->skipped_said;
 	int r = refresh_once(rs);
 
 	/* rows that do not parse may be a reply spoiled in transit: once
-	 * more, before anything is decided from it */
-	if (r >= 0 && rs->list.skipped) {
+	 * more, before anything is decided from it (not every pass for a
+	 * row that stays so: only when their number changes) */
+	if (r >= 0 && rs->list.skipped && rs->list.skipped != said) {
 		regions_touched(rs);
 		r = refresh_once(rs);
 	}
