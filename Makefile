@@ -189,7 +189,7 @@ demo: all deps
 
 # Benchmarks in a UML guest (bench/): they print figures, never fail on a
 # timing. bench regenerates bench/RESULTS.md and bench/results.png (about
-# 100 minutes, two guests at once); bench-smoke checks the harness at N=10
+# 75 minutes, two guests at once); bench-smoke checks the harness at N=10
 # (under 3 minutes).
 bench: all deps
 	bench/run --build $(B)

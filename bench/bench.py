@@ -47,6 +47,12 @@ OUT = os.environ.get("DMF_BENCH_OUT", "/tmp")
 NOSOCK = {"DMFILEMAP_SOCKET": "/run/dmf-bench-none.sock",
           "DMFILEMAP_SUPERVISORD": "/nonexistent"}
 IDLE_S = 10.0
+# latency: how long after a list shows a group right the supervisor's
+# event for the update is waited for (it is sent after the update's
+# ioctls, and may be queued behind the rest of a long pass)
+EVENT_GRACE_S = 0.5
+# regions made and deleted to time one @stats_create (create_cost_*)
+CREATE_PROBE = 200
 # the stats step: one-call Stats timed this many times (the median kept);
 # the window after it that checks the idle @stats_list rate
 STATS_REPEAT = 3
@@ -813,7 +819,7 @@ class Bench:
         s = min(len(files), self.a.samples)
         sample = random.Random(1).sample(files, s)
         res = {"lat": [], "fs": [], "timeouts": 0, "stop": False,
-               "cut": False}
+               "cut": False, "by_event": 0}
         t = threading.Thread(target=self.latency_samples, args=(sample, res),
                              daemon=True)
         t.start()
@@ -837,7 +843,8 @@ class Bench:
              "median_ms": round(statistics.median(lat) * 1000, 1),
              "p99_ms": round(pctl(lat, 99) * 1000, 1),
              "max_ms": round(lat[-1] * 1000, 1),
-             "fsync_median_ms": round(statistics.median(fs) * 1000, 1)}
+             "fsync_median_ms": round(statistics.median(fs) * 1000, 1),
+             "by_event": res["by_event"]}
         self.fig("latency", d)
         self.say("latency: %s" % d)
 
@@ -845,12 +852,21 @@ class Bench:
         """For each file: an allocating write, then poll the kernel's list
         until its group matches; results into RES until RES["stop"]."""
         dm = dmio.DmControl(DEV)
+        w = Watcher(os.environ["DMFILEMAP_SOCKET"]) \
+            if self.a.design == "sup" else None
         try:
-            self.latency_loop(dm, sample, res)
+            self.latency_loop(dm, w, sample, res)
         finally:
             os.close(dm.fd)
+            if w:
+                w.close()
 
-    def latency_loop(self, dm, sample, res):
+    def latency_loop(self, dm, w, sample, res):
+        """A sample ends at the first @stats_list that shows the file's
+        group right (polled at three times a list's cost, or, with W,
+        the supervisor's Watch stream, after each of its events for the
+        file and at least once a second). With W, it ends at the last
+        such event before that list instead, if there is one."""
         t_step = time.monotonic()
         for p in sample:
             if res["stop"]:
@@ -868,7 +884,10 @@ class Bench:
             os.close(fd)
             fsync_s = time.monotonic() - t0
             want = dmio.fiemap(p)
+            after, by_event = t0, False
             while True:
+                ev = w.wait(p, after, min(t0 + 10, time.monotonic() + 1)) \
+                    if w else None
                 tp = time.monotonic()
                 g = dmio.group_of(dm.stats_list(), alias)
                 now = time.monotonic()
@@ -876,11 +895,24 @@ class Bench:
                     return
                 if g == want or now - t0 > 10:
                     break
-                # leave the one guest CPU mostly to what is measured
-                time.sleep(max(0.005, 3 * (now - tp)))
+                if ev is not None:
+                    after = tp      # the group was not right after it
+                elif not w:
+                    # leave the one guest CPU mostly to what is measured
+                    time.sleep(max(0.005, 3 * (now - tp)))
+            if g == want and w:
+                # the update that made it right sent its event after its
+                # ioctls, maybe after the list was read: the last event
+                # for the file in a grace after the list, if earlier than
+                # the list, is when the group became right
+                time.sleep(EVENT_GRACE_S)
+                ev = w.wait(p, t0, 0)
+                if ev is not None and ev < now:
+                    now, by_event = ev, True
             res["fs"].append(fsync_s)
             if g == want:
                 res["lat"].append(now - t0)
+                res["by_event"] += by_event
             else:
                 res["timeouts"] += 1
 
@@ -1328,13 +1360,57 @@ class Bench:
     def run_sup(self):
         self.raise_nofile()
         self.make_files()
-        files = self.register_ctl()
+        self.create_cost("create_cost_0")
+        files = self.costed("reg_ctl", self.register_ctl)
         self.settle_sup(files)
+        self.create_cost("create_cost_n")
         self.idle([self.sup_pid])
         self.stats(files)
         self.metrics(files)
-        self.latency(files)
-        self.converge(files, self.a.converge_limit)
+        self.costed("latency", self.latency, files)
+        self.costed("converge", self.converge, files, self.a.converge_limit)
+
+    def costed(self, key, fn, *args):
+        """FN(*ARGS), and what it cost the supervisor: its dm ioctls by
+        kind (Info before and after) and its CPU, user and system (the
+        ioctls' time in the kernel is system time), against the wall
+        time; into KEY_cost."""
+        sock, pid = os.environ["DMFILEMAP_SOCKET"], self.sup_pid
+        i0, c0, t0 = self.sup_ioctls(sock), dmio.cpu_split(pid), \
+            time.monotonic()
+        r = fn(*args)
+        t1, c1, i1 = time.monotonic(), dmio.cpu_split(pid), \
+            self.sup_ioctls(sock)
+        self.fig(key + "_cost", {
+            "wall_s": round(t1 - t0, 3),
+            "user_s": round((c1[0] - c0[0]) / dmio.CLK_TCK, 2),
+            "sys_s": round((c1[1] - c0[1]) / dmio.CLK_TCK, 2),
+            "ioctls": {k: i1[k] - i0.get(k, 0) for k in i1
+                       if isinstance(i1[k], int) and i1[k] - i0.get(k, 0)}})
+        return r
+
+    def create_cost(self, key, k=CREATE_PROBE):
+        """The kernel's cost of one @stats_create, and of one
+        @stats_delete, with the regions the device has now: K regions
+        made and deleted from this process, one ioctl each (on sector 0,
+        with an aux_data no group names), the mean of each."""
+        self.step(key)
+        dm = dmio.DmControl(DEV)
+        try:
+            rows = len(dm.stats_list().splitlines())
+            ids, t0 = [], time.monotonic()
+            for _ in range(k):
+                out = dm.msg("@stats_create 0+8 /1 dmf-bench probe")
+                ids.append(int(out.strip()))
+            t1 = time.monotonic()
+            for i in ids:
+                dm.msg("@stats_delete %d" % i)
+            t2 = time.monotonic()
+        finally:
+            dm.close()
+        self.fig(key, {"regions": rows, "k": k,
+                       "create_ms": round((t1 - t0) * 1000 / k, 3),
+                       "delete_ms": round((t2 - t1) * 1000 / k, 3)})
 
     def run_dms(self):
         self.raise_nofile()
@@ -1477,6 +1553,56 @@ class Bench:
         self.r["seconds"] = round(time.monotonic() - self.t_start, 1)
         self.save()
         self.say("%s in %.0f s" % (self.r["status"], self.r["seconds"]))
+
+
+class Watcher:
+    """A Watch stream from the supervisor (every monitor's events), read
+    in a thread: the receive time (monotonic) of each path's updated and
+    regrouped events, for the latency step."""
+
+    def __init__(self, path):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.connect(path)
+        self.s.sendall(json.dumps({"method": "io.dmfilemap.Supervisor.Watch",
+                                   "parameters": {}, "more": True}).encode()
+                       + b"\0")
+        self.cv = threading.Condition()
+        self.seen = {}      # path -> receive times, in order
+        self.closed = False
+        threading.Thread(target=self.loop, daemon=True).start()
+
+    def loop(self):
+        buf = b""
+        while True:
+            data = self.s.recv(1 << 16)
+            if not data:
+                break
+            buf += data
+            *msgs, buf = buf.split(b"\0")
+            now = time.monotonic()
+            with self.cv:
+                for x in msgs:
+                    ev = json.loads(x).get("parameters", {}).get("event", {})
+                    if ev.get("event") in ("updated", "regrouped"):
+                        self.seen.setdefault(ev["path"], []).append(now)
+                self.cv.notify_all()
+        with self.cv:
+            self.closed = True
+            self.cv.notify_all()
+
+    def wait(self, path, after, until):
+        """The last event time for PATH after AFTER, waiting for one until
+        UNTIL (monotonic); None if there is none."""
+        with self.cv:
+            while True:
+                t = [x for x in self.seen.get(path, ()) if x >= after]
+                left = until - time.monotonic()
+                if t or self.closed or left <= 0:
+                    return t[-1] if t else None
+                self.cv.wait(left)
+
+    def close(self):
+        self.s.close()
 
 
 class SyslogSink:

@@ -9,15 +9,7 @@ import os
 import statistics
 import time
 
-
-def fmt_n(n):
-    return "{:,}".format(n)
-
-
-def table(head, rows):
-    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    out += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(out)
+from reportlib import fmt_n, table
 
 
 def is_io(name):

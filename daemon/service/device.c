@@ -113,17 +113,25 @@ void devices_stop(struct devices *set)
 	}
 }
 
+double device_settle_delay(double since_last, double last_cost)
+{
+	double t = DEVICE_SETTLE_COST * last_cost;
+
+	if (since_last >= DEVICE_SETTLE)
+		return DEVICE_SETTLE_FIRST;
+	return t < DEVICE_SETTLE_FIRST ? DEVICE_SETTLE_FIRST
+	       : t > DEVICE_SETTLE     ? DEVICE_SETTLE
+				       : t;
+}
+
 void device_schedule(struct device *d)
 {
 	if (d->pass_pending)
 		return;
 	d->pass_pending = true;
-	/* a change after a quiet while is applied at once (its few events
-	 * together); changes that keep coming wait for each other */
 	ev_timer_set(&d->soon,
-		     ev_now(d->set->loop) - d->last_pass_at >= DEVICE_SETTLE
-			     ? DEVICE_SETTLE_FIRST
-			     : DEVICE_SETTLE,
+		     device_settle_delay(ev_now(d->set->loop) - d->last_pass_at,
+					 d->last_pass_s),
 		     0.);
 	ev_timer_start(d->set->loop, &d->soon);
 }

@@ -49,10 +49,13 @@ struct devices {
 };
 
 /* Delay between a file change and the pass that applies it, seconds: for
- * the first change after a quiet while (as long as this), and for the
- * changes that follow one another. */
+ * the first change after a quiet while (DEVICE_SETTLE or more since the
+ * last pass), DEVICE_SETTLE_FIRST; for changes that follow one another,
+ * DEVICE_SETTLE_COST times what the last pass cost, within FIRST and
+ * SETTLE (passes take at most about a quarter of the loop's time). */
 #define DEVICE_SETTLE_FIRST 0.002
 #define DEVICE_SETTLE 0.05
+#define DEVICE_SETTLE_COST 3.0
 
 void devices_init(struct devices *set, struct ev_loop *loop,
 		  const struct dm_backend *be, struct ioctl_counts *count,
@@ -67,9 +70,11 @@ struct device *device_get(struct devices *set, dev_t devno, char *why,
 void devices_reap(struct devices *set, bool all);
 /* Stop every device's timers (shutdown). */
 void devices_stop(struct devices *set);
-/* Run a pass soon: after DEVICE_SETTLE_FIRST if the last one started
- * DEVICE_SETTLE ago or more, else after DEVICE_SETTLE (once, however
- * often asked). */
+/* The delay before a pass asked for SINCE_LAST s after the last one
+ * started, which took LAST_COST s (see DEVICE_SETTLE above). */
+double device_settle_delay(double since_last, double last_cost);
+/* Run a pass soon, after device_settle_delay (once, however often
+ * asked). */
 void device_schedule(struct device *d);
 /* D's pass is running now: the periodic check starts again from here, so
  * that it still lists once per interval. */

@@ -1446,6 +1446,47 @@ static void test_extents_all_gone_ends_monitor(void **state)
 	assert_fake_has(f->dev, 0, 1);
 }
 
+/* The settle delay: at once after a quiet while; else three times the
+ * last pass's cost, within 2 and 50 ms. */
+static void test_settle_delay_follows_pass_cost(void **state)
+{
+	(void)state;
+	assert_float_equal(device_settle_delay(0.05, 0.04), 0.002, 1e-9);
+	assert_float_equal(device_settle_delay(10.0, 0.0), 0.002, 1e-9);
+	assert_float_equal(device_settle_delay(0.01, 0.0001), 0.002, 1e-9);
+	assert_float_equal(device_settle_delay(0.01, 0.004), 0.012, 1e-9);
+	assert_float_equal(device_settle_delay(0.049, 0.03), 0.05, 1e-9);
+}
+
+/* A change just after a pass is applied after the delay its cost sets,
+ * and another change before then does not put it off. */
+static void test_change_after_pass_waits_its_cost(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor *m;
+	struct device *d;
+	uint64_t passes;
+
+	set_extents(f->files[i].fd, E1, E2);
+	m = create_monitor(f, i, "a");
+	settle(m);
+	d = m->device;
+	run_pass(d);
+	d->last_pass_s = 0.005; /* the loop's clock stands still here */
+	file_modified(m);
+	assert_true(d->pass_pending);
+	assert_float_equal(ev_timer_remaining(loop, &d->soon), 0.015, 1e-6);
+	d->last_pass_s = 0.5;
+	file_modified(m);
+	assert_float_equal(ev_timer_remaining(loop, &d->soon), 0.015, 1e-6);
+	passes = d->passes;
+	ev_timer_stop(loop, &d->soon); /* as if it fired */
+	ev_invoke(loop, &d->soon, EV_TIMER);
+	assert_false(d->pass_pending);
+	assert_int_equal(d->passes, passes + 1);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, svc_setup, svc_teardown)
 
 int main(void)
@@ -1474,6 +1515,8 @@ int main(void)
 		T(test_group_changed_elsewhere_reread_finds_new_extents),
 		T(test_missing_member_dropped_from_descriptor),
 		T(test_write_rereads_layout_once_per_interval),
+		T(test_settle_delay_follows_pass_cost),
+		T(test_change_after_pass_waits_its_cost),
 		T(test_dirty_grown_file_reads),
 		T(test_sweep_finds_change_without_event),
 		T(test_sweep_finds_moved_block_and_costs_no_sync),
