@@ -739,9 +739,10 @@ def main():
 
 SCALE_INTRO = """Each figure at 10,000 files (and the latency at 10) against the
 target issue 16 set, with what this run measured of its cause: the dm
-ioctls the supervisor sent during the step and its user and system CPU
-(its ioctls' time in the kernel is system time; Info and /proc before and
-after), and what one `@stats_create` and `@stats_delete` cost the kernel
+ioctls the supervisor sent during the step and its CPU, user and system
+together (Info and /proc before and after; the guest charges much of its
+kernel's time in a process's ioctls to the process's user time, so the
+split says nothing of the kernel's share), and what one `@stats_create` and `@stats_delete` cost the kernel
 with no regions on the device and with the benchmark's (200 made and
 deleted from the benchmark itself, `create_cost`)."""
 
