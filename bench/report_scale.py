@@ -107,12 +107,20 @@ def latency_rows(t, D, sizes):
           "%.0f / %.0f ms" % (lat["median_ms"], lat["p99_ms"]), ok, why)
 
 
-def converge_row(t, D):
+def figure(t, D, key, what, target):
+    """b-sup-10000 and its figure KEY; a "not measured" row for WHAT
+    (its TARGET) when there is none."""
     d = D.get("b-sup-10000")
-    cv = get(d, "converge")
+    v = get(d, key)
+    if not v:
+        t(10000, what, target, None, False, why_missing(d))
+    return d, v
+
+
+def converge_row(t, D):
+    d, cv = figure(t, D, "converge", "all N grow at once",
+                   "groups match within 5 s")
     if not cv:
-        t(10000, "all N grow at once", "groups match within 5 s", None,
-          False, why_missing(d))
         return
     ok = not cv["timed_out"] and cv["seconds"] <= 5
     c, cn = get(d, "converge_cost"), get(d, "create_cost_n")
@@ -173,11 +181,9 @@ def idle_row(t, D):
 
 
 def register_row(t, D):
-    d = D.get("b-sup-10000")
-    r = get(d, "reg_ctl")
+    d, r = figure(t, D, "reg_ctl", "dmfilemapctl add --create",
+                  "10,000 in ≤ 3 s")
     if not r:
-        t(10000, "dmfilemapctl add --create", "10,000 in ≤ 3 s", None,
-          False, why_missing(d))
         return
     ok = not r["timed_out"] and r["seconds"] <= 3
     c, c0, cn = (get(d, "reg_ctl_cost"), get(d, "create_cost_0"),

@@ -1004,19 +1004,27 @@ static void test_failed_extents_read_is_retried(void **state)
 /* ------------------------------------------------------------------ */
 /* 8. a failing @stats_list                                           */
 
+/* A monitor of a new file (its index into *I) of extents E1 and E2,
+ * settled. */
+static struct monitor *settled_two_extents(struct fx *f, int *i)
+{
+	struct monitor *m;
+
+	*i = new_file(f, "data", 8192);
+	set_extents(f->files[*i].fd, E1, E2);
+	m = create_monitor(f, *i, "a");
+	settle(m);
+	return m;
+}
+
 static void test_list_eio_keeps_monitors_and_recovers(void **state)
 {
 	struct fx *f = *state;
-	int i = new_file(f, "data", 8192);
-	struct monitor *m;
-	struct device *d;
-	uint64_t passes;
+	int i;
+	struct monitor *m = settled_two_extents(f, &i);
+	struct device *d = m->device;
+	uint64_t passes = d->passes;
 
-	set_extents(f->files[i].fd, E1, E2);
-	m = create_monitor(f, i, "a");
-	settle(m);
-	d = m->device;
-	passes = d->passes;
 	/* a change waiting to be applied */
 	grow_file(f, i, 4096);
 	set_extents(f->files[i].fd, E1, E2, E3);
@@ -1463,15 +1471,11 @@ static void test_settle_delay_follows_pass_cost(void **state)
 static void test_change_after_pass_waits_its_cost(void **state)
 {
 	struct fx *f = *state;
-	int i = new_file(f, "data", 8192);
-	struct monitor *m;
-	struct device *d;
+	int i;
+	struct monitor *m = settled_two_extents(f, &i);
+	struct device *d = m->device;
 	uint64_t passes;
 
-	set_extents(f->files[i].fd, E1, E2);
-	m = create_monitor(f, i, "a");
-	settle(m);
-	d = m->device;
 	run_pass(d);
 	d->last_pass_s = 0.005; /* the loop's clock stands still here */
 	file_modified(m);
