@@ -1574,7 +1574,10 @@ class Watcher:
     def loop(self):
         buf = b""
         while True:
-            data = self.s.recv(1 << 16)
+            try:
+                data = self.s.recv(1 << 16)
+            except OSError:     # close(): the step is over
+                break
             if not data:
                 break
             buf += data
@@ -1602,6 +1605,10 @@ class Watcher:
                 self.cv.wait(left)
 
     def close(self):
+        try:
+            self.s.shutdown(socket.SHUT_RDWR)   # ends the reader's recv
+        except OSError:
+            pass
         self.s.close()
 
 
