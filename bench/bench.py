@@ -51,8 +51,14 @@ IDLE_S = 10.0
 # event for the update is waited for (it is sent after the update's
 # ioctls, and may be queued behind the rest of a long pass)
 EVENT_GRACE_S = 0.5
+# the supervisor's ioctl counters kept for each latency sample
+IOCTL_KINDS = ("stats_list", "stats_create", "stats_set_aux",
+               "stats_delete", "stats_print", "passes_total", "passes_full")
 # regions made and deleted to time one @stats_create (create_cost_*)
 CREATE_PROBE = 200
+# and lists, and files whose layout is read, to time @stats_list and FIEMAP
+LIST_PROBE = 5
+FIEMAP_PROBE = 1000
 # the stats step: one-call Stats timed this many times (the median kept);
 # the window after it that checks the idle @stats_list rate
 STATS_REPEAT = 3
@@ -819,7 +825,7 @@ class Bench:
         s = min(len(files), self.a.samples)
         sample = random.Random(1).sample(files, s)
         res = {"lat": [], "fs": [], "timeouts": 0, "stop": False,
-               "cut": False, "by_event": 0}
+               "cut": False, "by_event": 0, "each": []}
         t = threading.Thread(target=self.latency_samples, args=(sample, res),
                              daemon=True)
         t.start()
@@ -845,6 +851,8 @@ class Bench:
              "max_ms": round(lat[-1] * 1000, 1),
              "fsync_median_ms": round(statistics.median(fs) * 1000, 1),
              "by_event": res["by_event"]}
+        if res["each"]:
+            d["each"] = list(res["each"])
         self.fig("latency", d)
         self.say("latency: %s" % d)
 
@@ -876,6 +884,7 @@ class Bench:
                 res["cut"] = True
                 return
             alias = self.alias(p)
+            before = self.sample_cost() if w else None
             fd = os.open(p, os.O_WRONLY)
             size = os.fstat(fd).st_size
             t0 = time.monotonic()
@@ -900,6 +909,7 @@ class Bench:
                 elif not w:
                     # leave the one guest CPU mostly to what is measured
                     time.sleep(max(0.005, 3 * (now - tp)))
+            spent = self.sample_cost() if w else None
             if g == want and w:
                 # the update that made it right sent its event after its
                 # ioctls, maybe after the list was read: the last event
@@ -915,6 +925,40 @@ class Bench:
                 res["by_event"] += by_event
             else:
                 res["timeouts"] += 1
+            if w:
+                res["each"].append(self.sample_record(
+                    w, p, t0, now, fsync_s, g == want, by_event, before,
+                    spent))
+
+    def sample_cost(self):
+        """The supervisor's dm ioctl and pass counters and its CPU ticks
+        now (for one latency sample: Info on its socket, /proc)."""
+        r = varlink_calls(os.environ["DMFILEMAP_SOCKET"],
+                          [("io.dmfilemap.Supervisor.Info", {})])[0]
+        if "error" in r:
+            raise RuntimeError("Info: %s" % r)
+        io = dict(r["parameters"]["ioctls"])
+        for k, v in r["parameters"].get("passes", {}).items():
+            io["passes_" + k] = v
+        return io, dmio.cpu_ticks(self.sup_pid)
+
+    def sample_record(self, w, p, t0, end, fsync_s, ok, by_event, before,
+                      spent):
+        """One latency sample as kept in the figures: its time, how it
+        ended, and what the supervisor did from before the write to the
+        list that showed the group right: its ioctls by kind, its CPU,
+        and the events it sent for this file and for others."""
+        (i0, c0), (i1, c1) = before, spent
+        io = {k: i1[k] - i0.get(k, 0) for k in IOCTL_KINDS if k in i1}
+        return {"ms": round((end - t0) * 1000, 1) if ok else None,
+                "fsync_ms": round(fsync_s * 1000, 1),
+                "end": "event" if by_event else "poll",
+                "ioctls": {k: v for k, v in io.items() if v},
+                "cpu_ms": round((c1 - c0) * 1000 / dmio.CLK_TCK)
+                if c0 is not None and c1 is not None else None,
+                "first_event_ms": w.first_after(p, t0),
+                "events": w.count(t0, end, p),
+                "others": w.count(t0, end, None, p)}
 
     # ------------------------------------------------------ convergence
     def converge(self, files, limit):
@@ -1390,27 +1434,48 @@ class Bench:
         return r
 
     def create_cost(self, key, k=CREATE_PROBE):
-        """The kernel's cost of one @stats_create, and of one
-        @stats_delete, with the regions the device has now: K regions
-        made and deleted from this process, one ioctl each (on sector 0,
-        with an aux_data no group names), the mean of each."""
+        """What the kernel's messages cost with the regions the device has
+        now, each timed here, one ioctl at a time: K regions made and
+        deleted (on sector 0, with an aux_data no group names), K
+        @stats_set_aux of one of them (the last id: the kernel walks its
+        id-sorted list to it, so an upper bound for a region of the
+        supervisor's), LIST_PROBE @stats_list, and one FIEMAP of each of
+        up to FIEMAP_PROBE of the files (the daemon's kind: no sync); the
+        mean of each."""
         self.step(key)
         dm = dmio.DmControl(DEV)
+        fds = []
         try:
-            rows = len(dm.stats_list().splitlines())
-            ids, t0 = [], time.monotonic()
+            t0 = time.monotonic()
+            for _ in range(LIST_PROBE):
+                rows = len(dm.stats_list().splitlines())
+            tl = time.monotonic()
+            ids = []
             for _ in range(k):
                 out = dm.msg("@stats_create 0+8 /1 dmf-bench probe")
                 ids.append(int(out.strip()))
             t1 = time.monotonic()
+            last = max(ids)
+            for i in range(k):
+                dm.msg("@stats_set_aux %d probe-%d" % (last, i))
+            t2 = time.monotonic()
             for i in ids:
                 dm.msg("@stats_delete %d" % i)
-            t2 = time.monotonic()
+            t3 = time.monotonic()
+            for p in self.files[:FIEMAP_PROBE]:
+                fds.append(os.open(p, os.O_RDONLY | os.O_CLOEXEC))
+            fm = dmio.fiemap_timed(fds)
         finally:
+            for fd in fds:
+                os.close(fd)
             dm.close()
         self.fig(key, {"regions": rows, "k": k,
-                       "create_ms": round((t1 - t0) * 1000 / k, 3),
-                       "delete_ms": round((t2 - t1) * 1000 / k, 3)})
+                       "list_ms": round((tl - t0) * 1000 / LIST_PROBE, 3),
+                       "create_ms": round((t1 - tl) * 1000 / k, 3),
+                       "set_aux_ms": round((t2 - t1) * 1000 / k, 3),
+                       "delete_ms": round((t3 - t2) * 1000 / k, 3),
+                       "fiemap_files": len(fds),
+                       "fiemap_us": round(fm * 1e6, 1) if fm else None})
 
     def run_dms(self):
         self.raise_nofile()
@@ -1568,6 +1633,7 @@ class Watcher:
                        + b"\0")
         self.cv = threading.Condition()
         self.seen = {}      # path -> receive times, in order
+        self.every = []     # (receive time, path) of every such event
         self.closed = False
         threading.Thread(target=self.loop, daemon=True).start()
 
@@ -1588,6 +1654,7 @@ class Watcher:
                     ev = json.loads(x).get("parameters", {}).get("event", {})
                     if ev.get("event") in ("updated", "regrouped"):
                         self.seen.setdefault(ev["path"], []).append(now)
+                        self.every.append((now, ev["path"]))
                 self.cv.notify_all()
         with self.cv:
             self.closed = True
@@ -1603,6 +1670,19 @@ class Watcher:
                 if t or self.closed or left <= 0:
                     return t[-1] if t else None
                 self.cv.wait(left)
+
+    def first_after(self, path, t0):
+        """ms from T0 to PATH's first event after it, or None."""
+        with self.cv:
+            t = [x for x in self.seen.get(path, ()) if x >= t0]
+        return round((t[0] - t0) * 1000, 1) if t else None
+
+    def count(self, t0, t1, path, other=None):
+        """Events received from T0 to T1 for PATH, or (PATH None) for
+        every path but OTHER."""
+        with self.cv:
+            return sum(1 for t, q in self.every if t0 <= t <= t1 and
+                       (q == path if path is not None else q != other))
 
     def close(self):
         try:

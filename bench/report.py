@@ -738,13 +738,23 @@ def main():
 
 
 SCALE_INTRO = """Each figure at 10,000 files (and the latency at 10) against the
-target issue 16 set, with what this run measured of its cause: the dm
-ioctls the supervisor sent during the step and its CPU, user and system
-together (Info and /proc before and after; the guest charges much of its
-kernel's time in a process's ioctls to the process's user time, so the
-split says nothing of the kernel's share), and what one `@stats_create` and `@stats_delete` cost the kernel
-with no regions on the device and with the benchmark's (200 made and
-deleted from the benchmark itself, `create_cost`)."""
+target issue 16 set, with what this run measured of its cause:
+- the dm ioctls the supervisor sent during the step, its passes (Info's
+  `passes`: how many, and how many checked every monitor) and its CPU,
+  user and system together (Info and /proc before and after; the guest
+  charges much of its kernel's time in a process's ioctls to the
+  process's user time, so the split says nothing of the kernel's share);
+- what each kernel call costs with no regions on the device and with the
+  benchmark's, timed by the benchmark itself one call at a time
+  (`create_cost`): 200 `@stats_create` and `@stats_delete`, 200
+  `@stats_set_aux` of the highest id (the kernel walks its id-sorted list
+  to it, so an upper bound), 5 `@stats_list`, and a FIEMAP of each of up
+  to 1,000 files (the daemon's kind, without a sync); the kernel's share
+  of a step is each call the supervisor made at that cost, and its own
+  work the rest of its CPU;
+- for the latency, each sample on its own: its time, the supervisor's
+  first event for the file, its passes, ioctls and CPU from before the
+  write to the list that showed the group right."""
 
 METHOD = """\
 - Each row is one benchmark on a fresh dm device and ext4, in one guest, one

@@ -34,7 +34,8 @@ static const char usage_text[] =
 	"  remove FILE | --id N [--delete-group]\n"
 	"      stop monitoring (and delete the group's regions)\n"
 	"  list [--json]        the monitors\n"
-	"  info [--json]        the supervisor: version, pid, uptime, ioctls\n"
+	"  info [--json]        the supervisor: version, pid, uptime, ioctls,\n"
+	"                       passes\n"
 	"  stats [FILE... | --id N...] [--json] [--interval S [--count N]]\n"
 	"      the I/O totals of the monitored files (all of them if none is\n"
 	"      named); with --interval, rates over every S seconds as in\n"
@@ -458,7 +459,7 @@ static int cmd_info(int argc, char **argv)
 	bool json = json_flag(argc, argv, "info");
 	struct vl_reply r;
 	struct client c;
-	const cJSON *p, *io;
+	const cJSON *p, *io, *ps;
 
 	call(&c, DMF_INTERFACE ".Info", NULL, -1, false, &r);
 	p = r.params;
@@ -476,6 +477,9 @@ static int cmd_info(int argc, char **argv)
 		       num(io, "total"), num(io, "stats_list"),
 		       num(io, "stats_create"), num(io, "stats_delete"),
 		       num(io, "stats_set_aux"), num(io, "info"));
+		ps = cJSON_GetObjectItem(p, "passes");
+		printf("passes    %.0f: %.0f checked every monitor\n",
+		       num(ps, "total"), num(ps, "full"));
 	}
 	vl_reply_free(&r);
 	client_close(&c);

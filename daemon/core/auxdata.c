@@ -139,6 +139,29 @@ bad:
 	return -EINVAL;
 }
 
+static bool same_text(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+bool aux_list_same(const struct aux_list *a, const struct aux_list *b)
+{
+	if (a->n != b->n || a->skipped || b->skipped)
+		return false;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct aux_region *x = &a->regions[i];
+		const struct aux_region *y = &b->regions[i];
+		if (x->id != y->id || x->start != y->start ||
+		    x->len != y->len || x->step != y->step ||
+		    x->precise != y->precise ||
+		    !same_text(x->program_id, y->program_id) ||
+		    !same_text(x->aux_data, y->aux_data) ||
+		    !same_text(x->histogram, y->histogram))
+			return false;
+	}
+	return true;
+}
+
 void aux_list_count_claims(struct aux_list *l)
 {
 	struct aux_group g;

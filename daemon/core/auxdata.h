@@ -63,6 +63,9 @@ void aux_region_free(struct aux_region *r);
  * ids the kernel gives the next N regions created on the device, unless
  * another program creates or deletes regions meanwhile. */
 void aux_list_free_ids(const struct aux_list *l, size_t n, uint64_t *out);
+/* Whether A and B list the same regions, field for field (claims aside),
+ * with no row skipped in either. */
+bool aux_list_same(const struct aux_list *a, const struct aux_list *b);
 /* Set each region's claims: how many valid group descriptors (in the
  * group's lowest member) name it. More than one means a descriptor lies. */
 void aux_list_count_claims(struct aux_list *l);

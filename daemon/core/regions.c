@@ -60,6 +60,7 @@ static int refresh_once(struct regions *rs)
 	const char *resp = NULL;
 	struct aux_list l;
 	size_t len;
+	bool same;
 	int r;
 
 	counted(rs, &rs->count->stats_list);
@@ -88,12 +89,14 @@ static int refresh_once(struct regions *rs)
 		log_warnx("device %s: ignored %zu malformed @stats_list rows",
 			  rs->name, l.skipped);
 	rs->skipped_said = l.skipped;
+	/* what we made it, and nothing else: as good as unchanged */
+	same = rs->valid && aux_list_same(&l, &rs->list);
 	aux_list_count_claims(&l);
 	aux_list_free(&rs->list);
 	rs->list = l;
 	rs->valid = true;
 	rs->stale = false;
-	return 0;
+	return same ? 1 : 0;
 }
 
 /* Record a region we created, so that the list stays right without

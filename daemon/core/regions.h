@@ -35,8 +35,9 @@ void regions_init(struct regions *rs, const struct dm_backend *be,
 void regions_free(struct regions *rs);
 /* One @stats_list into the list (two if rows of the first do not parse:
  * list.skipped says how many of the second's did not). Returns 0, 1 if
- * the kernel's text is the same as last time and the list was not changed
- * since (nothing to do), or -errno (the list is then invalid). */
+ * nothing changed but what we did (the kernel's text is the same as last
+ * time and the list was not changed since, or it lists exactly what our
+ * own messages made it), or -errno (the list is then invalid). */
 int regions_refresh(struct regions *rs);
 /* The list was changed here: the next @stats_list is parsed again,
  * whatever its text. */

@@ -347,14 +347,15 @@ static char *m_info(struct call *x)
 	const char *unknown = vl_param_unknown(x->vc->params, no_params);
 	const struct ioctl_counts *dc = &x->svc->counters;
 	struct timespec ts;
-	cJSON *p, *io;
+	cJSON *p, *io, *ps;
 	bool ok;
 
 	if (unknown)
 		return vl_invalid_parameter(unknown);
 	p = cJSON_CreateObject();
 	io = cJSON_CreateObject();
-	ok = p && io;
+	ps = cJSON_CreateObject();
+	ok = p && io && ps;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ok = ok && cJSON_AddStringToObject(p, "version", DMF_VERSION);
 	ok = ok && cJSON_AddNumberToObject(p, "pid", getpid());
@@ -381,12 +382,18 @@ static char *m_info(struct call *x)
 					   (double)dc->info);
 	ok = ok && cJSON_AddNumberToObject(io, "total",
 					   (double)dc->total);
+	ok = ok && cJSON_AddNumberToObject(ps, "total",
+					   (double)x->svc->passes);
+	ok = ok && cJSON_AddNumberToObject(ps, "full",
+					   (double)x->svc->full_checks);
 	if (!ok) {
 		cJSON_Delete(p);
 		cJSON_Delete(io); /* not yet in P */
+		cJSON_Delete(ps);
 		return NULL;
 	}
 	cJSON_AddItemToObject(p, "ioctls", io);
+	cJSON_AddItemToObject(p, "passes", ps);
 	return vl_reply_format(p, false);
 }
 

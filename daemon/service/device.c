@@ -136,6 +136,21 @@ void device_schedule(struct device *d)
 	ev_timer_start(d->set->loop, &d->soon);
 }
 
+uint64_t device_sweep_turns(struct device *d)
+{
+	double t = ev_now(d->set->loop) / d->set->interval;
+	uint64_t turn = t > 0 ? (uint64_t)t : 0, k;
+
+	if (d->swept && turn == d->sweep_turn)
+		return 0; /* this interval's turn is taken */
+	/* one per interval begun since; one if the clock stepped back */
+	k = d->swept && turn > d->sweep_turn ? turn - d->sweep_turn : 1;
+	d->swept = true;
+	d->sweep_turn = turn;
+	d->sweeps += k;
+	return k;
+}
+
 void device_pass_started(struct device *d)
 {
 	d->last_pass_at = ev_now(d->set->loop);

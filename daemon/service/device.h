@@ -24,6 +24,10 @@ struct device {
 	uint64_t passes;
 	double last_pass_s; /* how long the last pass took */
 	double last_pass_at; /* when it started (ev_now) */
+	uint64_t sweep_turn; /* the clock's interval of the last turn of the
+			      * rolling re-read taken */
+	uint64_t sweeps;     /* turns taken */
+	bool swept;          /* one was */
 	ev_timer check; /* one @stats_list per interval for every monitor */
 	ev_timer soon;  /* a pass requested by a file change */
 	bool pass_pending;
@@ -76,6 +80,13 @@ double device_settle_delay(double since_last, double last_cost);
 /* Run a pass soon, after device_settle_delay (once, however often
  * asked). */
 void device_schedule(struct device *d);
+/* The turns of the rolling re-read (the owner's) that the pass now
+ * running takes: one for each check interval begun since the last turn
+ * (the clock's, ev_now / interval), so none for a second pass in one
+ * interval, however many passes file changes bring, and two after a gap;
+ * the first pass takes one, and so does the first after the clock steps
+ * back. D->sweeps counts the turns, D->sweep_turn is the last one's. */
+uint64_t device_sweep_turns(struct device *d);
 /* D's pass is running now: the periodic check starts again from here, so
  * that it still lists once per interval. */
 void device_pass_started(struct device *d);

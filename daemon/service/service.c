@@ -18,13 +18,25 @@
 #define SWEEP_MAX_S 30.0
 #define SWEEP_RATE 334.0
 
-/* Passes between two sweeps of one file of D. */
+/* Turns of the rolling re-read (one per interval at most) between two
+ * sweeps of one file of D. */
 static uint64_t sweep_period(const struct device *d)
 {
 	double s = d->nmonitors / SWEEP_RATE;
 
 	s = s < SWEEP_MIN_S ? SWEEP_MIN_S : s > SWEEP_MAX_S ? SWEEP_MAX_S : s;
 	return (uint64_t)(s / d->set->interval) + 1;
+}
+
+/* Whether monitor ID's file is re-read by TURNS turns up to TURN, in
+ * which each of PERIOD slots comes once (ID's slot: TURN + ID is a
+ * multiple of PERIOD). */
+static bool sweep_due(uint64_t id, uint64_t turn, uint64_t turns,
+		      uint64_t period)
+{
+	uint64_t behind = (turn + id) % period; /* turns since ID's slot */
+
+	return behind < turns;
 }
 
 /* A pass over D: one @stats_list, then every monitor checked against it
@@ -77,7 +89,7 @@ static void pass_timed(void *arg, struct device *d)
 	struct monitor *m, *next;
 	bool carried = false;
 	size_t planned = 0;
-	uint64_t period;
+	uint64_t period, turns;
 	int r;
 
 	device_pass_started(d);
@@ -97,12 +109,18 @@ static void pass_timed(void *arg, struct device *d)
 		return;
 	}
 	d->passes++;
+	s->passes++;
+	s->full_checks += r == 0;
 	sweep_marks(s, d); /* marks whose new ids are saved */
+	/* a second pass in an interval (a file change's) re-reads none: the
+	 * re-read's rate stays what SWEEP_RATE says, however often files
+	 * change */
+	turns = device_sweep_turns(d);
 	period = sweep_period(d);
 	for (m = TAILQ_FIRST(&d->monitors); m; m = next) {
 		next = TAILQ_NEXT(m, dev_entry);
 		/* changed with no event? (only a change costs a sync) */
-		if ((d->passes + m->id) % period == 0)
+		if (sweep_due(m->id, d->sweeps, turns, period))
 			(void)monitor_sweep(m);
 		if (r == 1 && !m->dirty && !m->last_error)
 			continue;

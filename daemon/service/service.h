@@ -46,6 +46,9 @@ struct service {
 	struct ev_loop *loop;
 	struct dm_backend be;
 	struct ioctl_counts counters; /* dm ioctls sent, by kind */
+	/* passes over a device, and those that checked every monitor on
+	 * it (its list showed a change not ours) */
+	uint64_t passes, full_checks;
 	uint64_t errors;              /* update errors said by monitors */
 	struct service_hooks hooks;
 	pid_t ignore_holder; /* holds our files but is no user (fd store) */

@@ -101,6 +101,9 @@ struct monitor *svc_add(struct fx *f, int i, const char *alias,
 
 /* A device pass, as its timer runs it. */
 void run_pass(struct device *d);
+/* A pass in the next check interval (the check timer's), as run_pass at
+ * once, with the turn of the rolling re-read that interval brings. */
+void run_check(struct device *d);
 /* A pass after the monitor's own changes, so that the next one sees the
  * list unchanged; then the fake's counters start again. */
 void settle(struct monitor *m);

@@ -523,6 +523,51 @@ static void test_list_empty_and_no_newline(void **state)
 	aux_list_free(&l);
 }
 
+/* Two lists are the same only field for field, and never with a row
+ * skipped (what it held is unknown). */
+static bool same_as(const char *a, const char *b)
+{
+	struct aux_list x, y;
+	bool r;
+
+	assert_int_equal(aux_list_parse(a, &x), 0);
+	assert_int_equal(aux_list_parse(b, &y), 0);
+	r = aux_list_same(&x, &y);
+	assert_true(aux_list_same(&y, &x) == r);
+	aux_list_free(&x);
+	aux_list_free(&y);
+	return r;
+}
+
+static void test_list_same(void **state)
+{
+#define BASE "0: 0+8 8 - -\n1: 8+16 16 dmstats a b\n"
+	const char *base = BASE;
+
+	(void)state;
+	assert_true(same_as("", ""));
+	assert_true(same_as(base, base));
+	assert_true(same_as(base, "0: 0+8 8 - -\n1: 8+16 16 dmstats a b"));
+	assert_false(same_as(base, "0: 0+8 8 - -\n"));
+	assert_false(same_as(base, "0: 0+8 8 - -\n2: 8+16 16 dmstats a b\n"));
+	assert_false(same_as(base, "0: 0+8 8 - -\n1: 9+16 16 dmstats a b\n"));
+	assert_false(same_as(base, "0: 0+8 8 - -\n1: 8+17 16 dmstats a b\n"));
+	assert_false(same_as(base, "0: 0+8 8 - -\n1: 8+16 8 dmstats a b\n"));
+	assert_false(same_as(base, "0: 0+8 8 - -\n1: 8+16 16 other a b\n"));
+	assert_false(same_as(base, "0: 0+8 8 - -\n1: 8+16 16 dmstats a c\n"));
+	assert_false(same_as(base, "0: 0+8 8 - -\n1: 8+16 16 dmstats a b "
+			     "precise_timestamps\n"));
+	assert_false(same_as(base, "0: 0+8 8 - -\n1: 8+16 16 dmstats a b "
+			     "histogram:10,20\n"));
+	assert_true(same_as("0: 0+8 8 - - histogram:10,20\n",
+			    "0: 0+8 8 - - histogram:10,20\n"));
+	assert_false(same_as("0: 0+8 8 - - histogram:10,20\n",
+			     "0: 0+8 8 - - histogram:10,30\n"));
+	/* a row that does not parse: never the same */
+	assert_false(same_as(BASE "garbage\n", BASE "garbage\n"));
+#undef BASE
+}
+
 /* Each row is parsed on its own: text in a later row must not change how
  * an earlier row parses. */
 static void test_list_rows_independent(void **state)
@@ -1631,6 +1676,7 @@ int main(void)
 		cmocka_unit_test(test_escape_arg_kernel_split),
 		cmocka_unit_test(test_alias_valid),
 		cmocka_unit_test(test_alias_length),
+		cmocka_unit_test(test_list_same),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

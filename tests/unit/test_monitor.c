@@ -853,6 +853,48 @@ static void test_group_changed_elsewhere_reread_finds_new_extents(void **state)
 	assert_region(f->dev, 0, 1000, 8, "DMS_GROUP=a:0-2#-");
 }
 
+/* After a pass that changed the regions, the next list shows just what
+ * that pass did: the other monitors are not checked again (at 10,000
+ * files that check was most of the next pass); a list that shows more
+ * than that checks them all. */
+static void test_own_changes_listed_need_no_checks(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "a", 8192), j = new_file(f, "b", 8192);
+	struct monitor *m, *m2;
+
+	set_extents(f->files[i].fd, E1);
+	set_extents(f->files[j].fd, E3);
+	m = create_monitor(f, i, "a");
+	m2 = create_monitor(f, j, "b");
+	settle(m);
+	grow_file(f, i, 4096);
+	set_extents(f->files[i].fd, E1, E2);
+	file_modified(m);
+	run_pass(m->device);
+	assert_calls(FAKE_CREATE, 1);
+	assert_events(f, "added", "added", "updated");
+	/* the list is as that pass left it: only the list is read */
+	fake_clear_calls();
+	m2->regions = NOT_SYNCED;
+	run_pass(m->device);
+	assert_int_equal(m2->regions, NOT_SYNCED);
+	assert_int_equal(fake_calls_total(), 1);
+	/* our change again, and another program's region with it: every
+	 * monitor is checked */
+	grow_file(f, i, 4096);
+	set_extents(f->files[i].fd, E1, E2, E4);
+	file_modified(m);
+	run_pass(m->device);
+	assert_int_equal(fake_add_region(f->dev, FAKE_ID_LOWEST, 50000, 8,
+					 "theirs"), 4);
+	fake_clear_calls();
+	run_pass(m->device);
+	assert_int_equal(m2->regions, 1);
+	assert_int_equal(fake_calls_total(), 1);
+	assert_events(f, "added", "added", "updated", "updated");
+}
+
 /* A write that keeps the size and block count may still move the file's
  * blocks (a COW overwrite, a zeroed range): its extents are read again
  * (without flushing), at most once per check interval. */
@@ -932,11 +974,50 @@ static void test_sweep_finds_change_without_event(void **state)
 	grow_file(f, i, 4096);
 	set_extents(f->files[i].fd, E1, E2);
 	for (k = 0; k < 40 && f->nev == 1; k++)
-		run_pass(m->device);
+		run_check(m->device);
 	assert_events(f, "added", "updated");
 	/* within the sweep's period at few files: 15 s at 1 s a pass */
 	assert_true(k <= 16);
 	assert_region(f->dev, 1, 2000, 8, "");
+}
+
+/* Passes brought by file changes, many in one interval, take no turn of
+ * the rolling re-read: its rate is one turn per interval, however often
+ * files change (a pass re-reading hundreds of files at 10,000 would
+ * delay every change behind it). */
+static void test_change_passes_take_no_sweep_turn(void **state)
+{
+	struct fx *f = *state;
+	int i = new_file(f, "data", 8192);
+	struct monitor *m;
+	uint64_t turn;
+	int k;
+
+	set_extents(f->files[i].fd, E1, E2);
+	m = create_monitor(f, i, "a");
+	settle(m);
+	turn = m->device->sweeps;
+	for (k = 0; k < 40; k++)
+		run_pass(m->device); /* 40 passes in one interval */
+	assert_calls(FAKE_EXTENTS, 0);
+	assert_int_equal(m->device->sweeps, turn);
+	for (k = 0; k < 16; k++)
+		run_check(m->device); /* 16 intervals: one sweep */
+	assert_calls(FAKE_EXTENTS, 1);
+	/* three intervals begun since the last turn: the next pass takes
+	 * the three turns at once */
+	m->device->sweep_turn -= 3;
+	turn = m->device->sweeps;
+	assert_int_equal(device_sweep_turns(m->device), 3);
+	assert_int_equal(m->device->sweeps, turn + 3);
+	assert_int_equal(device_sweep_turns(m->device), 0);
+	/* the clock stepped back: one turn, and the clock's count starts
+	 * again there */
+	m->device->sweep_turn += 100;
+	assert_int_equal(device_sweep_turns(m->device), 1);
+	assert_int_equal(m->device->sweeps, turn + 4);
+	assert_int_equal(device_sweep_turns(m->device), 0);
+	assert_events(f, "added");
 }
 
 /* A block moved with neither an event nor a change of size (a
@@ -954,13 +1035,13 @@ static void test_sweep_finds_moved_block_and_costs_no_sync(void **state)
 	settle(m);
 	m->regions = 12345; /* a sync would set it */
 	for (k = 0; k < 16; k++)
-		run_pass(m->device);
+		run_check(m->device);
 	assert_calls(FAKE_EXTENTS, 1); /* one sweep, in 16 passes */
 	assert_int_equal(m->regions, 12345);
 	assert_events(f, "added");
 	set_extents(f->files[i].fd, E1, E3);
 	for (k = 0; k < 40 && f->nev == 1; k++)
-		run_pass(m->device);
+		run_check(m->device);
 	assert_true(k <= 16);
 	assert_events(f, "added", "updated");
 	assert_region(f->dev, 2, 3000, 8, "");
@@ -1524,6 +1605,8 @@ int main(void)
 		T(test_dirty_grown_file_reads),
 		T(test_sweep_finds_change_without_event),
 		T(test_sweep_finds_moved_block_and_costs_no_sync),
+		T(test_change_passes_take_no_sweep_turn),
+		T(test_own_changes_listed_need_no_checks),
 		T(test_failed_extents_read_is_retried),
 		T(test_list_eio_keeps_monitors_and_recovers),
 		T(test_list_enxio_ends_every_monitor),
