@@ -51,7 +51,7 @@ def kernel_text(d):
     if cn.get("set_aux_ms") is not None:
         s += (", one @stats_set_aux at most %.2f ms, one @stats_list "
               "%.1f ms, one FIEMAP %.0f µs" % (cn["set_aux_ms"],
-                                              cn["list_ms"],
+                                              list_cost(d),
                                               cn["fiemap_us"] or 0))
     return s
 
