@@ -486,13 +486,17 @@ class Bench:
         self.say("idle: %s" % d)
 
     # ------------------------------------------------------------ stats
-    def sup_ioctls(self, sock):
-        """The supervisor's dm ioctl counters, by one Info call on the
-        socket (no process started: the counters are the daemon's)."""
+    def sup_info(self, sock):
+        """The parameters of one Info call on the supervisor's socket (no
+        process started: the counters are the daemon's)."""
         r = varlink_calls(sock, [("io.dmfilemap.Supervisor.Info", {})])[0]
         if "error" in r:
             raise RuntimeError("Info: %s" % r)
-        return r["parameters"]["ioctls"]
+        return r["parameters"]
+
+    def sup_ioctls(self, sock):
+        """The supervisor's dm ioctl counters (Info)."""
+        return self.sup_info(sock)["ioctls"]
 
     def stats(self, files):
         """After the idle window (whose figures it leaves alone): Stats over
@@ -933,12 +937,9 @@ class Bench:
     def sample_cost(self):
         """The supervisor's dm ioctl and pass counters and its CPU ticks
         now (for one latency sample: Info on its socket, /proc)."""
-        r = varlink_calls(os.environ["DMFILEMAP_SOCKET"],
-                          [("io.dmfilemap.Supervisor.Info", {})])[0]
-        if "error" in r:
-            raise RuntimeError("Info: %s" % r)
-        io = dict(r["parameters"]["ioctls"])
-        for k, v in r["parameters"].get("passes", {}).items():
+        p = self.sup_info(os.environ["DMFILEMAP_SOCKET"])
+        io = dict(p["ioctls"])
+        for k, v in p.get("passes", {}).items():
             io["passes_" + k] = v
         return io, dmio.cpu_ticks(self.sup_pid)
 

@@ -981,6 +981,19 @@ static void test_sweep_finds_change_without_event(void **state)
 	assert_region(f->dev, 1, 2000, 8, "");
 }
 
+/* A monitor of a new file (its index into *I) of extents E1 and E2,
+ * settled. */
+static struct monitor *settled_two_extents(struct fx *f, int *i)
+{
+	struct monitor *m;
+
+	*i = new_file(f, "data", 8192);
+	set_extents(f->files[*i].fd, E1, E2);
+	m = create_monitor(f, *i, "a");
+	settle(m);
+	return m;
+}
+
 /* Passes brought by file changes, many in one interval, take no turn of
  * the rolling re-read: its rate is one turn per interval, however often
  * files change (a pass re-reading hundreds of files at 10,000 would
@@ -988,14 +1001,11 @@ static void test_sweep_finds_change_without_event(void **state)
 static void test_change_passes_take_no_sweep_turn(void **state)
 {
 	struct fx *f = *state;
-	int i = new_file(f, "data", 8192);
-	struct monitor *m;
+	int i;
+	struct monitor *m = settled_two_extents(f, &i);
 	uint64_t turn;
 	int k;
 
-	set_extents(f->files[i].fd, E1, E2);
-	m = create_monitor(f, i, "a");
-	settle(m);
 	turn = m->device->sweeps;
 	for (k = 0; k < 40; k++)
 		run_pass(m->device); /* 40 passes in one interval */
@@ -1084,19 +1094,6 @@ static void test_failed_extents_read_is_retried(void **state)
 
 /* ------------------------------------------------------------------ */
 /* 8. a failing @stats_list                                           */
-
-/* A monitor of a new file (its index into *I) of extents E1 and E2,
- * settled. */
-static struct monitor *settled_two_extents(struct fx *f, int *i)
-{
-	struct monitor *m;
-
-	*i = new_file(f, "data", 8192);
-	set_extents(f->files[*i].fd, E1, E2);
-	m = create_monitor(f, *i, "a");
-	settle(m);
-	return m;
-}
 
 static void test_list_eio_keeps_monitors_and_recovers(void **state)
 {
